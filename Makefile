@@ -1,0 +1,117 @@
+# leaktrace - build, test, install.
+#   make            build build/leaktrace
+#   sudo make run   install missing packages, build, trace the whole host (ARGS='...')
+#   sudo make test  install missing packages, build, run every test
+#   make V=1        show the commands
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.SECONDARY:
+
+PREFIX   ?= /usr/local
+SBINDIR  ?= $(PREFIX)/sbin
+MANDIR   ?= $(PREFIX)/share/man
+OUT      := build
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+CC       ?= cc
+ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+WARN     := -Wall -Wextra -Werror
+CFLAGS   ?= -O2 -g
+CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(OUT) -Iuser -Ibpf $(EXTRA_CFLAGS)
+LDLIBS   := -lbpf -ldw -lelf -lz -lcapstone -lm $(EXTRA_LDLIBS)
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf -Wall -Werror
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
+LIB_OBJS  := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+PROG_SRCS := $(wildcard tests/progs/*.c)
+PROG_BINS := $(patsubst tests/progs/%.c,$(OUT)/progs/%,$(PROG_SRCS)) \
+	     $(patsubst tests/progs/%.c,$(OUT)/progs/%-nofp,$(PROG_SRCS))
+TOOL_SRCS := $(wildcard tools/*.c)
+TOOL_BINS := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS))
+
+.PHONY: all deps run test unit install uninstall clean vmlinux bench check-root
+all: $(OUT)/leaktrace
+
+$(OUT) $(OUT)/user $(OUT)/tests $(OUT)/progs $(OUT)/tools:
+	$(Q)mkdir -p $@
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c vmlinux/vmlinux.h bpf/leaktrace.h $(wildcard bpf/*.bpf.h) | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# Objects that include a skeleton depend on it being generated first.
+$(OUT)/user/%.o: user/%.c | $(OUT)/user $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUT)/leaktrace: $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lstdc++ -o $@
+
+$(OUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -MMD -MP $< $(LIB_OBJS) $(LDLIBS) -lstdc++ -o $@
+
+# Test programs: one build with frame pointers, one without.
+PROG_CFLAGS := -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -fno-inline -fno-optimize-sibling-calls
+$(OUT)/progs/%: tests/progs/%.c | $(OUT)/progs
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(PROG_CFLAGS) -fno-omit-frame-pointer $< -o $@ -lpthread -lrt
+$(OUT)/progs/%-nofp: tests/progs/%.c | $(OUT)/progs
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(PROG_CFLAGS) -fomit-frame-pointer $< -o $@ -lpthread -lrt
+
+$(OUT)/tools/%: tools/%.c | $(OUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE $< -o $@ -lpthread -lrt
+
+deps:
+	$(Q)tools/deps.sh
+
+check-root:
+	$(Q)if [ "$$(id -u)" != 0 ]; then echo "leaktrace: this target needs root: run 'sudo make $(MAKECMDGOALS)'" >&2; exit 1; fi
+
+run: check-root deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(OUT)/leaktrace $(ARGS)
+
+unit: $(UNIT_BINS)
+
+test: check-root deps
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(PROG_BINS) $(TOOL_BINS)
+	$(Q)tests/run.sh
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h.tmp
+	mv vmlinux/vmlinux.h.tmp vmlinux/vmlinux.h
+
+install: $(OUT)/leaktrace
+	install -D -m 0755 $(OUT)/leaktrace $(DESTDIR)$(SBINDIR)/leaktrace
+	install -D -m 0644 docs/leaktrace.8 $(DESTDIR)$(MANDIR)/man8/leaktrace.8
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/leaktrace $(DESTDIR)$(MANDIR)/man8/leaktrace.8
+
+clean:
+	rm -rf $(OUT)
+
+-include $(wildcard $(OUT)/user/*.d $(OUT)/tests/*.d)

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * leaktrace.h - the single definition of what crosses the ring buffer.
+ *
+ * Included by the BPF programs (bpf/leaktrace.bpf.c) and by user space (user/).
+ * Only fixed-width types; no pointers; no kernel or libc headers beyond the
+ * __u* types, which both sides already have.
+ */
+#ifndef LEAKTRACE_H
+#define LEAKTRACE_H
+
+#define LT_MAX_FRAMES 32
+#define LT_COMM_LEN 16
+#define LT_PATH_LEN 128
+
+/* Event types. A record is a struct lt_event followed by nframes u64 frames. */
+enum lt_ev_type {
+	LT_EV_ALLOC = 1,   /* addr = new block, size, frames[] = user stack, frames[0] = caller */
+	LT_EV_FREE = 2,    /* addr = block given back */
+	LT_EV_REALLOC = 3, /* old_addr freed, addr allocated with size and frames[] */
+	LT_EV_FORK = 4,    /* tgid = parent, aux = child tgid, comm = child comm */
+	LT_EV_EXEC = 5,    /* tgid execs a new image, comm = new comm */
+	LT_EV_EXIT = 6,    /* the whole thread group is gone (last thread exited) */
+	LT_EV_EXEC_MAP = 7,/* tgid mapped a file executable: aux = fd (read /proc/PID/fd/FD) */
+	LT_EV_MAP = 8,     /* mmap: addr, size = length, frames[] */
+	LT_EV_UNMAP = 9,   /* munmap: addr, size = length (may be partial) */
+	LT_EV_MREMAP = 10, /* old_addr, aux = old length, addr, size = new length */
+	LT_EV_FD_OPEN = 11,   /* addr = fd, aux = enum lt_fd_kind | detail << 8, path, frames[] */
+	LT_EV_FD_CLOSE = 12,  /* addr = fd */
+	LT_EV_FD_CLOSE_RANGE = 13, /* addr = first fd, size = last fd (inclusive), aux = flags */
+	LT_EV_TIMER_CREATE = 14,   /* addr = timer id, frames[] */
+	LT_EV_TIMER_DELETE = 15,   /* addr = timer id */
+	LT_EV_FD_CLOEXEC = 16,     /* addr = fd marked close-on-exec (aux = 1) or cleared (aux = 0) */
+	LT_EV__MAX
+};
+
+/* lt_event.flags */
+#define LT_F_STACK_LOST (1u << 0) /* stack capture failed: frames[] holds at most the caller */
+#define LT_F_CLOEXEC (1u << 1)    /* fd opened close-on-exec */
+
+enum lt_fd_kind {
+	LT_FD_UNKNOWN = 0,
+	LT_FD_FILE,
+	LT_FD_SOCKET,
+	LT_FD_PIPE,
+	LT_FD_EVENTFD,
+	LT_FD_EPOLL,
+	LT_FD_SIGNALFD,
+	LT_FD_TIMERFD,
+	LT_FD_INOTIFY,
+	LT_FD_MEMFD,
+	LT_FD_PIDFD,
+	LT_FD__MAX
+};
+
+/* Kinds of resource (the -k option and report rows). */
+enum lt_kind {
+	LT_KIND_MEM = 0,
+	LT_KIND_MAP,
+	LT_KIND_FD,
+	LT_KIND_TIMER,
+	LT_KIND__MAX
+};
+
+struct lt_event {
+	__u32 type;    /* enum lt_ev_type */
+	__u32 tgid;    /* process */
+	__u32 tid;     /* thread */
+	__u16 nframes; /* frames that follow */
+	__u16 flags;   /* LT_F_* */
+	__u64 ts_ns;   /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 addr;
+	__u64 old_addr;
+	__u64 size;
+	__u64 aux;
+	char comm[LT_COMM_LEN]; /* lifecycle events only */
+	__u64 frames[];         /* innermost first */
+};
+
+/* Counters kept per CPU in the BPF "stats" array; user space sums them. */
+enum lt_stat {
+	LT_STAT_EVENTS = 0,     /* records written */
+	LT_STAT_LOST_EVENTS,    /* ring buffer full: record dropped */
+	LT_STAT_LOST_STACKS,    /* stack capture failed (record kept, frames short) */
+	LT_STAT_INFLIGHT_FULL,  /* per-thread argument map full: call not traced */
+	LT_STAT_NESTED,         /* allocator calls made inside another (not counted twice) */
+	LT_STAT__MAX
+};
+
+#endif /* LEAKTRACE_H */
