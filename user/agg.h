@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * agg.h - the pure aggregator: the live table of outstanding resources per
+ * (tgid, kind, key), per-stack and per-process totals, process lifecycle.
+ *
+ * Pure: no file descriptors, no printing, no globals; time comes from the
+ * events (lt_event.ts_ns) or is passed in. Tests and the replay benchmark feed
+ * it synthetic events. Memory is bounded by struct agg_limits.
+ */
+#ifndef LEAKTRACE_AGG_H
+#define LEAKTRACE_AGG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include "../bpf/leaktrace.h"
+
+#define AGG_MAX_PATHS 5 /* sample paths kept per fd stack */
+
+struct agg;
+
+struct agg_limits {
+	size_t max_tracked; /* outstanding resources kept (all kinds); past it: untracked, counted */
+	size_t max_stacks;  /* distinct stacks kept; past it: the event counts on an overflow stack */
+	bool keep_exited;   /* -c mode: an exited process keeps its state, marked exited */
+};
+
+/* agg__on_event() result bits */
+#define AGG_R_NEW_PROC (1u << 0)  /* first event of this tgid (or of a new process at a reused pid) */
+#define AGG_R_NEW_STACK (1u << 1) /* the event created a stack not seen before */
+#define AGG_R_EXEC (1u << 2)      /* the process replaced its image */
+#define AGG_R_EXIT (1u << 3)      /* the process is gone */
+
+struct agg_stats {
+	__u64 events;           /* events consumed */
+	__u64 unknown_frees;    /* frees/unmaps/closes/deletes of something not tracked */
+	__u64 untracked;        /* resources not tracked because max_tracked was reached */
+	__u64 untracked_bytes;  /* their bytes (mem, map) */
+	__u64 stack_overflow;   /* events charged to the overflow stack (max_stacks reached) */
+	__u64 live;             /* outstanding resources tracked now (all kinds) */
+	__u64 stacks;           /* distinct stacks now */
+	__u64 procs;            /* processes in the table now */
+	__u64 bad_events;       /* malformed records (short, unknown type) */
+};
+
+struct agg_stack_info {
+	__u32 stack_id; /* stable while the stack exists */
+	__u32 tgid;
+	enum lt_kind kind;
+	__u64 bytes;     /* outstanding bytes older than min_age (mem, map) */
+	__u64 count;     /* outstanding resources older than min_age */
+	__u64 oldest_ts; /* ts_ns of the oldest of them */
+	__u32 fd_kinds[LT_FD__MAX];        /* fd: count per enum lt_fd_kind */
+	const char *paths[AGG_MAX_PATHS];  /* fd: distinct sample paths, owned by agg */
+	int npaths;
+	__u16 nframes;
+	const __u64 *frames; /* owned by agg, innermost first */
+};
+
+struct agg_proc_info {
+	__u32 tgid;
+	char comm[LT_COMM_LEN];
+	bool exited;
+	__u64 mem_bytes, mem_count; /* all outstanding, whatever their age */
+	__u64 map_bytes, map_count;
+	__u64 fds, timers;
+};
+
+struct agg *agg__new(const struct agg_limits *limits);
+void agg__free(struct agg *agg);
+
+/* Consume one ring-buffer record of len bytes. Returns AGG_R_* bits. */
+unsigned agg__on_event(struct agg *agg, const struct lt_event *e, size_t len);
+
+/* Name a process (from /proc/PID/comm when first seen); creates it if absent. */
+void agg__set_comm(struct agg *agg, __u32 tgid, const char *comm);
+
+/*
+ * Stacks holding resources of the kinds in kinds_mask (1u << LT_KIND_*) that are
+ * older than min_age_ns at now_ns. At most top_n per kind, ordered by bytes
+ * (mem, map) or count (fd, timer), largest first; ties by stack_id. *out is a
+ * malloc()ed array the caller free()s; pointers inside stay valid until the
+ * next agg__on_event().
+ */
+int agg__top_stacks(struct agg *agg, __u64 now_ns, __u64 min_age_ns, unsigned kinds_mask,
+		    size_t top_n, struct agg_stack_info **out, size_t *n);
+
+/* Every process in the table, ordered by mem_bytes, then tgid. Caller free()s *out. */
+int agg__procs(struct agg *agg, struct agg_proc_info **out, size_t *n);
+
+/* Forget an exited process kept by keep_exited. */
+void agg__drop_proc(struct agg *agg, __u32 tgid);
+
+void agg__stats(const struct agg *agg, struct agg_stats *st);
+
+/* Bytes the aggregator holds in its own tables (the memory budget: tests, -v). */
+size_t agg__mem_bytes(const struct agg *agg);
+
+#endif /* LEAKTRACE_AGG_H */

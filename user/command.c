@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * command.c - run the -c command under ptrace.
+ *
+ * Why ptrace: a process's memory map is gone by the time an exit event is
+ * read, so a short command could never be symbolized after it exits. The
+ * PTRACE_EVENT_EXIT stop comes while the map is still there. The same ptrace
+ * absorbs the SIGSTOP the BPF side sends while a new allocator object is
+ * attached. Every other signal is passed on unchanged.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "command.h"
+
+struct command {
+	pid_t pid;
+	bool done;
+	int exit_code;
+	struct command_cbs cbs;
+};
+
+int command__start(const char *cmd, const struct command_cbs *cbs, struct command **out,
+		   pid_t *pid, char *err, size_t errlen)
+{
+	struct command *c;
+	int st;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->cbs = *cbs;
+	c->pid = fork();
+	if (c->pid < 0) {
+		snprintf(err, errlen, "cannot fork: %s", strerror(errno));
+		free(c);
+		return -errno;
+	}
+	if (c->pid == 0) {
+		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL))
+			_exit(127);
+		raise(SIGSTOP);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(c->pid, &st, __WALL) != c->pid || !WIFSTOPPED(st)) {
+		snprintf(err, errlen, "the command did not start");
+		free(c);
+		return -ECHILD;
+	}
+	if (ptrace(PTRACE_SETOPTIONS, c->pid, NULL,
+		   (void *)(long)(PTRACE_O_TRACEEXIT | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+				  PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC))) {
+		snprintf(err, errlen, "cannot ptrace the command: %s", strerror(errno));
+		kill(c->pid, SIGKILL);
+		waitpid(c->pid, &st, __WALL);
+		free(c);
+		return -errno;
+	}
+	*pid = c->pid;
+	*out = c;
+	return 0;
+}
+
+int command__release(struct command *c)
+{
+	if (ptrace(PTRACE_CONT, c->pid, NULL, NULL))
+		return -errno;
+	return 0;
+}
+
+static pid_t tgid_of(pid_t tid)
+{
+	char path[64], line[128];
+	pid_t tgid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid;
+}
+
+/* Which signal to pass on from a signal-delivery stop (0: swallow it). */
+static int signal_to_pass(pid_t tid, int sig)
+{
+	siginfo_t si;
+
+	if (ptrace(PTRACE_GETSIGINFO, tid, NULL, &si))
+		return 0; /* a group-stop, not a signal to deliver */
+	/* Stops that are ours: the BPF side's (SI_KERNEL) and a new child's initial one. */
+	if (sig == SIGSTOP && (si.si_code == SI_KERNEL || (si.si_code == SI_USER && !si.si_pid)))
+		return 0;
+	if (sig == SIGTRAP && si.si_code == SI_USER && !si.si_pid)
+		return 0;
+	return sig;
+}
+
+void command__reap(struct command *c)
+{
+	int st, ev, pass;
+	pid_t pid, tgid;
+
+	while ((pid = waitpid(-1, &st, WNOHANG | __WALL)) > 0) {
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			if (pid == c->pid) {
+				c->done = true;
+				c->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			}
+			continue;
+		}
+		if (!WIFSTOPPED(st))
+			continue;
+		if (c->cbs.before_stop)
+			c->cbs.before_stop(c->cbs.ctx);
+		ev = st >> 16;
+		pass = 0;
+		if (ev == PTRACE_EVENT_EXIT) {
+			tgid = tgid_of(pid);
+			if (tgid == pid && c->cbs.on_exit_stop)
+				c->cbs.on_exit_stop(c->cbs.ctx, tgid);
+		} else if (!ev) {
+			pass = signal_to_pass(pid, WSTOPSIG(st));
+		}
+		ptrace(PTRACE_CONT, pid, NULL, (void *)(long)pass);
+	}
+}
+
+bool command__done(const struct command *c, int *exit_code)
+{
+	if (c->done)
+		*exit_code = c->exit_code;
+	return c->done;
+}
+
+void command__free(struct command *c)
+{
+	int st;
+
+	if (!c)
+		return;
+	if (!c->done) {
+		kill(c->pid, SIGKILL);
+		while (waitpid(-1, &st, __WALL) > 0)
+			;
+	}
+	free(c);
+}

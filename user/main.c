@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * main.c - leaktrace: wire options, tracer, aggregator, symbolizer and
+ * renderers together, and run the event loop.
+ *
+ * Owns: the order of start-up and shutdown, signals, report timing, the
+ * choice of what to attach. Must not: hold tracing logic (tracer.c),
+ * aggregation (agg.c) or formatting (report_*.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "agg.h"
+#include "command.h"
+#include "objects.h"
+#include "options.h"
+#include "report.h"
+#include "report_build.h"
+#include "symbolize.h"
+#include "tracer.h"
+
+#define TICK_MS 100
+#define PID_BITS (1u << 22) /* PID_MAX_LIMIT */
+
+struct app {
+	struct options opt;
+	struct tracer *tr;
+	struct agg *agg;
+	struct symbolizer *sym;
+	struct command *cmd;
+	FILE *out;
+	int sfd, epfd;
+	bool host;             /* tracing every process */
+	unsigned long reports;
+	__u8 *need_snap;       /* bitmap: exec'd, take a maps snapshot at its next allocation */
+	unsigned attach_errors;
+};
+
+static __u64 now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void die_runtime(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void die_runtime(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("leaktrace: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void snap_mark(struct app *a, __u32 pid, bool on)
+{
+	if (pid >= PID_BITS)
+		return;
+	if (on)
+		a->need_snap[pid / 8] |= 1u << (pid % 8);
+	else
+		a->need_snap[pid / 8] &= ~(1u << (pid % 8));
+}
+
+static bool snap_marked(const struct app *a, __u32 pid)
+{
+	return pid < PID_BITS && (a->need_snap[pid / 8] & (1u << (pid % 8)));
+}
+
+static void read_comm(struct app *a, __u32 tgid)
+{
+	char path[64], comm[LT_COMM_LEN + 1] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/comm", tgid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, comm, LT_COMM_LEN);
+	close(fd);
+	if (n <= 0)
+		return;
+	comm[n] = 0;
+	if (comm[n - 1] == '\n')
+		comm[n - 1] = 0;
+	agg__set_comm(a->agg, tgid, comm);
+}
+
+/* A file was mapped executable: if it is a C library we do not trace yet, attach to it. */
+static void on_exec_map(struct app *a, const struct lt_event *e)
+{
+	char link[64], path[PATH_MAX], err[256];
+	struct stat st;
+	ssize_t n;
+	int ret;
+
+	snprintf(link, sizeof(link), "/proc/%u/fd/%llu", e->tid, (unsigned long long)e->aux);
+	if (stat(link, &st))
+		return; /* already closed: the next exec map of it, or a rescan, will tell */
+	if (tracer__has_object(a->tr, st.st_dev, st.st_ino))
+		return;
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n <= 0)
+		return;
+	path[n] = 0;
+	if (!objects__is_libc(path))
+		return;
+	ret = tracer__attach_object(a->tr, e->tgid, path, err, sizeof(err));
+	if (ret && ret != -EEXIST) {
+		a->attach_errors++;
+		fprintf(stderr, "leaktrace: warning: %s\n", err);
+	} else if (!ret && a->opt.verbose) {
+		fprintf(stderr, "leaktrace: attached to %s (mapped by pid %u)\n", path, e->tgid);
+	}
+}
+
+static int on_sample(void *ctx, void *data, size_t len)
+{
+	struct app *a = ctx;
+	const struct lt_event *e = data;
+	unsigned r;
+
+	if (len < sizeof(*e))
+		return 0;
+	switch (e->type) {
+	case LT_EV_EXEC_MAP:
+		on_exec_map(a, e);
+		return 0;
+	case LT_EV_FORK:
+		symbolizer__forget(a->sym, (pid_t)e->aux);
+		symbolizer__snapshot(a->sym, (pid_t)e->aux);
+		break;
+	case LT_EV_EXEC:
+		symbolizer__forget(a->sym, e->tgid);
+		snap_mark(a, e->tgid, true);
+		break;
+	case LT_EV_ALLOC:
+	case LT_EV_REALLOC:
+		/* After exec the libraries are mapped by the time the first allocation is seen. */
+		if (snap_marked(a, e->tgid)) {
+			snap_mark(a, e->tgid, false);
+			symbolizer__snapshot(a->sym, e->tgid);
+		}
+		break;
+	}
+	r = agg__on_event(a->agg, e, len);
+	if (r & AGG_R_NEW_PROC && e->type != LT_EV_FORK && e->type != LT_EV_EXIT) {
+		read_comm(a, e->tgid);
+		if (!snap_marked(a, e->tgid))
+			symbolizer__snapshot(a->sym, e->tgid);
+	}
+	if (r & AGG_R_EXIT && a->host) {
+		symbolizer__forget(a->sym, e->tgid);
+		snap_mark(a, e->tgid, false);
+	}
+	return 0;
+}
+
+static int report(struct app *a, bool final)
+{
+	struct report_params p = {
+		.now_ns = now_mono(),
+		.min_age_ns = a->opt.min_age_ns,
+		.kinds = a->opt.kinds,
+		.top = a->opt.top,
+		.final = final,
+		.wall = time(NULL),
+	};
+	struct render_opts ro = { .no_pid = a->opt.no_pid };
+	struct report *r;
+	int ret;
+
+	tracer__consume(a->tr);
+	tracer__stats(a->tr, p.bpf);
+	ret = report__build(a->agg, a->sym, &p, &r);
+	if (ret) {
+		fprintf(stderr, "leaktrace: cannot build a report: %s\n", strerror(-ret));
+		return ret;
+	}
+	switch (a->opt.format) {
+	case FMT_JSON:
+		ret = report_json__write(r, &ro, a->out);
+		break;
+	case FMT_FOLDED:
+		ret = report_folded__write(r, &ro, a->out);
+		break;
+	default:
+		ret = report_text__write(r, &ro, a->out);
+	}
+	report__free(r);
+	fflush(a->out);
+	if (ret || ferror(a->out)) {
+		fprintf(stderr, "leaktrace: cannot write the report: %s\n", strerror(errno));
+		return -EIO;
+	}
+	a->reports++;
+	return 0;
+}
+
+/* Callbacks from command.c, run while a process of the command is stopped. */
+static void cmd_before_stop(void *ctx)
+{
+	struct app *a = ctx;
+
+	tracer__consume(a->tr);
+}
+
+static void cmd_exit_stop(void *ctx, pid_t tgid)
+{
+	struct app *a = ctx;
+
+	/* Its map is still there: the snapshot that lets its stacks resolve after exit. */
+	symbolizer__snapshot(a->sym, tgid);
+	snap_mark(a, tgid, false);
+}
+
+static int attach_found(void *ctx, pid_t pid, const char *path, dev_t dev, ino_t ino)
+{
+	struct app *a = ctx;
+	char err[256];
+	int ret;
+
+	if (tracer__has_object(a->tr, dev, ino))
+		return 0;
+	ret = tracer__attach_object(a->tr, pid, path, err, sizeof(err));
+	if (ret && ret != -EEXIST) {
+		a->attach_errors++;
+		fprintf(stderr, "leaktrace: warning: %s\n", err);
+	} else if (!ret && a->opt.verbose) {
+		fprintf(stderr, "leaktrace: attached to %s (mapped by pid %d)\n", path, pid);
+	}
+	return 0;
+}
+
+/* Does the command's program exist? Checked before forking so the error is ours, not sh's. */
+static int check_command(const char *cmd, char *err, size_t errlen)
+{
+	static const char *const builtins[] = { "exec", "cd", ".", "source", "export", "set",
+						"eval", "if", "for", "while", "case", "{", "(",
+						"true", "false", "test", "[", "env", "ulimit",
+						"nice", "time", "command", NULL };
+	char word[256], full[PATH_MAX + 256], *path, *save = NULL, *dir;
+	size_t n = strcspn(cmd, " \t\n");
+	int i, ret;
+
+	if (n == 0 || n >= sizeof(word) || cmd[strcspn(cmd, "'\"$`|;&<>(){}*?[]~=\\")] != 0)
+		return 0; /* leave shell syntax to the shell */
+	memcpy(word, cmd, n);
+	word[n] = 0;
+	for (i = 0; builtins[i]; i++)
+		if (!strcmp(word, builtins[i]))
+			return 0;
+	if (strchr(word, '/')) {
+		if (access(word, X_OK)) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot run '%.256s': %s", word, strerror(-ret));
+			return ret;
+		}
+		return 0;
+	}
+	path = strdup(getenv("PATH") ? getenv("PATH") : "/usr/local/bin:/usr/bin:/bin");
+	if (!path)
+		return -ENOMEM;
+	for (dir = strtok_r(path, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		snprintf(full, sizeof(full), "%s/%s", dir, word);
+		if (!access(full, X_OK)) {
+			free(path);
+			return 0;
+		}
+	}
+	free(path);
+	snprintf(err, errlen, "cannot run '%.256s': command not found", word);
+	return -ENOENT;
+}
+
+static int setup_signals(struct app *a)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -errno;
+	a->sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	a->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (a->sfd < 0 || a->epfd < 0)
+		return -errno;
+	ev.data.fd = a->sfd;
+	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->sfd, &ev))
+		return -errno;
+	return 0;
+}
+
+static int add_ring_to_epoll(struct app *a)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	ev.data.fd = tracer__epoll_fd(a->tr);
+	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+		return -errno;
+	return 0;
+}
+
+/* Returns true when the loop must stop. */
+static bool handle_signals(struct app *a)
+{
+	struct signalfd_siginfo si;
+	bool stop = false;
+
+	while (read(a->sfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGINT:
+		case SIGTERM:
+		case SIGHUP:
+			stop = true;
+			break;
+		case SIGUSR1:
+			report(a, false);
+			break;
+		case SIGCHLD:
+			if (a->cmd)
+				command__reap(a->cmd);
+			break;
+		}
+	}
+	return stop;
+}
+
+static int run_loop(struct app *a, int *exit_code)
+{
+	__u64 start = now_mono(), next_report, deadline = 0, now;
+	bool periodic = a->host || a->opt.npids || a->opt.interval_set;
+	struct epoll_event evs[4];
+	int timeout;
+
+	next_report = start + a->opt.interval_ns;
+	if (a->opt.duration_ns)
+		deadline = start + a->opt.duration_ns;
+	for (;;) {
+		now = now_mono();
+		timeout = TICK_MS;
+		if (periodic && next_report > now && (next_report - now) / 1000000 < (__u64)timeout)
+			timeout = (next_report - now) / 1000000;
+		epoll_wait(a->epfd, evs, 4, timeout);
+		tracer__consume(a->tr);
+		if (handle_signals(a))
+			break;
+		if (a->cmd) {
+			command__reap(a->cmd);
+			if (command__done(a->cmd, exit_code))
+				break;
+		}
+		now = now_mono();
+		if (deadline && now >= deadline)
+			break;
+		if (periodic && now >= next_report) {
+			next_report += a->opt.interval_ns;
+			if (next_report <= now)
+				next_report = now + a->opt.interval_ns;
+			if (a->opt.count && a->reports + 1 >= a->opt.count)
+				break; /* the last one is the final report */
+			if (report(a, false))
+				return 1;
+		}
+	}
+	return report(a, true) ? 1 : 0;
+}
+
+static int attach_objects(struct app *a)
+{
+	char err[256];
+	int i, ret;
+
+	for (i = 0; i < a->opt.nobjs; i++) {
+		ret = tracer__attach_object(a->tr, 0, a->opt.objs[i], err, sizeof(err));
+		if (ret && ret != -EEXIST) {
+			die_runtime("--obj %s", err);
+			return ret;
+		}
+	}
+	if (a->opt.command) /* the command starts with our libc; others are caught at exec */
+		return objects__scan_libcs(getpid(), attach_found, a);
+	if (a->opt.npids) {
+		for (i = 0; i < a->opt.npids; i++) {
+			ret = objects__scan_libcs(a->opt.pids[i], attach_found, a);
+			if (ret)
+				return ret;
+		}
+		return 0;
+	}
+	return objects__scan_libcs(0, attach_found, a);
+}
+
+int main(int argc, char **argv)
+{
+	struct app a = { .sfd = -1, .epfd = -1, .out = stdout };
+	struct tracer_cfg cfg = {};
+	struct agg_limits lim = {};
+	struct command_cbs cbs = {};
+	char err[512];
+	int ret, exit_code = 0, i;
+	pid_t child = 0;
+
+	ret = options__parse(&a.opt, argc, argv, stdout, stderr);
+	if (ret)
+		return ret > 0 ? 0 : 2;
+	if (geteuid() != 0) {
+		die_runtime("must run as root (loading BPF needs CAP_BPF and CAP_PERFMON): try sudo");
+		return 1;
+	}
+	for (i = 0; i < a.opt.npids; i++) {
+		if (kill(a.opt.pids[i], 0) && errno == ESRCH) {
+			die_runtime("no process with pid %d", a.opt.pids[i]);
+			return 1;
+		}
+	}
+	if (a.opt.command && check_command(a.opt.command, err, sizeof(err))) {
+		die_runtime("%s", err);
+		return 1;
+	}
+	a.host = !a.opt.npids && !a.opt.command;
+	if (a.opt.output) {
+		a.out = fopen(a.opt.output, "we");
+		if (!a.out) {
+			die_runtime("cannot open %s: %s", a.opt.output, strerror(errno));
+			return 1;
+		}
+	}
+	ret = 1;
+	a.need_snap = calloc(PID_BITS / 8, 1);
+	lim.max_tracked = a.opt.max_tracked;
+	lim.max_stacks = a.opt.max_stacks;
+	lim.keep_exited = a.opt.command != NULL;
+	a.agg = agg__new(&lim);
+	a.sym = symbolizer__new();
+	if (!a.need_snap || !a.agg || !a.sym) {
+		die_runtime("out of memory");
+		goto out;
+	}
+	if (setup_signals(&a)) {
+		die_runtime("cannot set up signal handling: %s", strerror(errno));
+		goto out;
+	}
+	cfg.filter_pids = !a.host;
+	cfg.follow_forks = a.opt.command != NULL;
+	cfg.stop_on_exec_map = a.opt.command != NULL;
+	cfg.probe_floor = a.opt.probe_floor;
+	cfg.verbose = a.opt.verbose;
+	cfg.ringbuf_size = a.opt.ringbuf_size;
+	cfg.max_threads = a.opt.max_threads;
+	cfg.max_frames = a.opt.max_frames;
+	cfg.on_sample = on_sample;
+	cfg.ctx = &a;
+	if (tracer__new(&cfg, &a.tr, err, sizeof(err))) {
+		die_runtime("%s", err);
+		goto out;
+	}
+	for (i = 0; i < a.opt.npids; i++)
+		tracer__add_pid(a.tr, a.opt.pids[i]);
+	if (add_ring_to_epoll(&a)) {
+		die_runtime("cannot poll the ring buffer: %s", strerror(errno));
+		goto out;
+	}
+	if (a.opt.kinds & (1u << LT_KIND_MEM)) {
+		if (attach_objects(&a))
+			goto out;
+		if (!tracer__nr_objects(a.tr)) {
+			die_runtime("found no C library to trace%s",
+				    a.attach_errors ? " (see the warnings above)" : "");
+			goto out;
+		}
+	}
+	if (a.opt.command) {
+		cbs.on_exit_stop = cmd_exit_stop;
+		cbs.before_stop = cmd_before_stop;
+		cbs.ctx = &a;
+		if (command__start(a.opt.command, &cbs, &a.cmd, &child, err, sizeof(err))) {
+			die_runtime("%s", err);
+			goto out;
+		}
+		tracer__add_pid(a.tr, child);
+	}
+	fprintf(stderr, "leaktrace: tracing %s: %d allocator object%s, %d probes; %s\n",
+		a.host ? "every process" : a.opt.command ? "the command" : "the chosen processes",
+		tracer__nr_objects(a.tr), tracer__nr_objects(a.tr) == 1 ? "" : "s",
+		tracer__nr_links(a.tr),
+		a.opt.command ? "the report comes at its exit" : "Ctrl-C for the final report");
+	if (a.cmd && command__release(a.cmd)) {
+		die_runtime("cannot start the command: %s", strerror(errno));
+		goto out;
+	}
+	ret = run_loop(&a, &exit_code);
+	if (!ret && a.opt.command)
+		ret = exit_code;
+out:
+	command__free(a.cmd);
+	tracer__free(a.tr);
+	symbolizer__free(a.sym);
+	agg__free(a.agg);
+	free(a.need_snap);
+	if (a.sfd >= 0)
+		close(a.sfd);
+	if (a.epfd >= 0)
+		close(a.epfd);
+	if (a.out && a.out != stdout)
+		fclose(a.out);
+	return ret;
+}

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * objects.c - find allocator objects and the probe sites inside them.
+ *
+ * Owns: ELF symbol lookup (libelf), probe-site choice (capstone), libc
+ * discovery from /proc/PID/maps, safe opening through /proc/PID/root.
+ * Must not: attach, print, or keep state between calls.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <linux/openat2.h>
+#include <capstone/capstone.h>
+#include "objects.h"
+
+const char *const obj_fn_names[OBJ_FN__MAX] = {
+	[OBJ_MALLOC] = "malloc",
+	[OBJ_CALLOC] = "calloc",
+	[OBJ_REALLOC] = "realloc",
+	[OBJ_REALLOCARRAY] = "reallocarray",
+	[OBJ_POSIX_MEMALIGN] = "posix_memalign",
+	[OBJ_ALIGNED_ALLOC] = "aligned_alloc",
+	[OBJ_MEMALIGN] = "memalign",
+	[OBJ_VALLOC] = "valloc",
+	[OBJ_PVALLOC] = "pvalloc",
+	[OBJ_FREE] = "free",
+};
+
+static int fn_index(const char *name)
+{
+	int i;
+
+	for (i = 0; i < OBJ_FN__MAX; i++)
+		if (!strcmp(name, obj_fn_names[i]))
+			return i;
+	return -1;
+}
+
+/* ELF virtual address -> file offset, through the PT_LOAD that holds it. */
+static __u64 vaddr_to_offset(Elf *elf, __u64 vaddr)
+{
+	size_t n, i;
+	GElf_Phdr ph;
+
+	if (elf_getphdrnum(elf, &n))
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
+			continue;
+		if (vaddr >= ph.p_vaddr && vaddr < ph.p_vaddr + ph.p_filesz)
+			return vaddr - ph.p_vaddr + ph.p_offset;
+	}
+	return 0;
+}
+
+static void read_symtab(Elf *elf, Elf_Scn *scn, GElf_Shdr *sh, __u64 vaddr[OBJ_FN__MAX])
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t i, n;
+	GElf_Sym sym;
+	const char *name;
+	int idx;
+
+	if (!data || !sh->sh_entsize)
+		return;
+	n = sh->sh_size / sh->sh_entsize;
+	for (i = 0; i < n; i++) {
+		if (!gelf_getsym(data, i, &sym))
+			break;
+		if (sym.st_shndx == SHN_UNDEF || !sym.st_value)
+			continue;
+		if (GELF_ST_TYPE(sym.st_info) != STT_FUNC)
+			continue; /* an IFUNC resolver is not the function: skip it */
+		if (GELF_ST_BIND(sym.st_info) == STB_LOCAL)
+			continue;
+		name = elf_strptr(elf, sh->sh_link, sym.st_name);
+		if (!name || (idx = fn_index(name)) < 0 || vaddr[idx])
+			continue;
+		vaddr[idx] = sym.st_value;
+	}
+}
+
+int objects__read_funcs(int fd, struct obj_funcs *f)
+{
+	__u64 vaddr[OBJ_FN__MAX] = {};
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	__u8 code[32];
+	Elf *elf;
+	int i, ret = 0;
+
+	memset(f, 0, sizeof(*f));
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf)
+		return -EINVAL;
+	if (elf_kind(elf) != ELF_K_ELF) {
+		ret = -EINVAL;
+		goto out;
+	}
+	/* .dynsym first: it names what callers reach; .symtab adds static binaries. */
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_DYNSYM)
+			read_symtab(elf, scn, &sh, vaddr);
+	}
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
+			read_symtab(elf, scn, &sh, vaddr);
+	}
+	for (i = 0; i < OBJ_FN__MAX; i++) {
+		if (vaddr[i])
+			f->offset[i] = vaddr_to_offset(elf, vaddr[i]);
+		f->probe_off[i] = f->offset[i];
+	}
+	if (!f->offset[OBJ_MALLOC] || !f->offset[OBJ_FREE]) {
+		ret = -ENOENT;
+		goto out;
+	}
+	/* Only free is probed at entry alone; the others need their entry for the uretprobe. */
+	if (pread(fd, code, sizeof(code), f->offset[OBJ_FREE]) == (ssize_t)sizeof(code))
+		f->probe_off[OBJ_FREE] += objects__probe_shift(code, sizeof(code),
+							       &f->why[OBJ_FREE]);
+out:
+	elf_end(elf);
+	return ret;
+}
+
+/* Instructions the kernel's uprobe code emulates instead of single-stepping. */
+static bool emulated(const cs_insn *in)
+{
+	const cs_detail *d = in->detail;
+	int i;
+
+	if (in->id == X86_INS_NOP || in->id == X86_INS_PUSH)
+		return true;
+	for (i = 0; i < d->groups_count; i++)
+		if (d->groups[i] == X86_GRP_JUMP || d->groups[i] == X86_GRP_CALL)
+			return true;
+	return false;
+}
+
+/* Reads registers only and writes only flags: skipping it changes nothing we read. */
+static bool flags_only(const cs_insn *in)
+{
+	const cs_x86 *x = &in->detail->x86;
+	int i;
+
+	if (in->id != X86_INS_TEST && in->id != X86_INS_CMP)
+		return false;
+	for (i = 0; i < x->op_count; i++)
+		if (x->operands[i].type == X86_OP_MEM)
+			return false;
+	return true;
+}
+
+unsigned objects__probe_shift(const __u8 *code, size_t len, const char **why)
+{
+	unsigned shift = 0;
+	csh cs;
+	cs_insn *in;
+	size_t n, i;
+
+	*why = NULL;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
+		return 0;
+	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	n = cs_disasm(cs, code, len, 0, 4, &in);
+	/* At most two flag-only instructions, then one the kernel emulates. */
+	for (i = 0; i < n && i < 3; i++) {
+		if (emulated(&in[i])) {
+			if (i > 0) {
+				shift = in[i].address;
+				*why = "skipped flag-only instructions onto an emulated one";
+			}
+			break;
+		}
+		if (!flags_only(&in[i]))
+			break;
+	}
+	if (n)
+		cs_free(in, n);
+	cs_close(&cs);
+	return shift;
+}
+
+bool objects__is_libc(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	if (!strncmp(base, "libc.so", 7) || !strncmp(base, "ld-musl-", 8))
+		return true;
+	/* libc-2.31.so (older glibc), but not libc-client.so and the like */
+	if (!strncmp(base, "libc-", 5) && isdigit((unsigned char)base[5]))
+		return true;
+	return false;
+}
+
+int objects__open_in_root(pid_t pid, const char *path)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	char root[64];
+	int dfd, fd;
+
+	if (pid <= 0)
+		snprintf(root, sizeof(root), "/");
+	else
+		snprintf(root, sizeof(root), "/proc/%d/root", pid);
+	dfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	fd = syscall(SYS_openat2, dfd, path, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS) /* kernels before 5.6 */
+		fd = openat(dfd, path[0] == '/' ? path + 1 : path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		fd = -errno;
+	close(dfd);
+	return fd;
+}
+
+/* Parse "start-end perms off dev:dev ino path" and call cb for C libraries. */
+static int scan_maps(pid_t pid, objects_found_fn cb, void *ctx)
+{
+	char fname[64], line[PATH_MAX + 128], perms[8], path[PATH_MAX];
+	unsigned long long start, end, off, ino;
+	unsigned maj, min;
+	FILE *f;
+	int ret = 0;
+
+	snprintf(fname, sizeof(fname), "/proc/%d/maps", pid);
+	f = fopen(fname, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		path[0] = 0;
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %4095[^\n]", &start, &end, perms,
+			   &off, &maj, &min, &ino, path) < 8)
+			continue;
+		if (perms[2] != 'x' || path[0] != '/' || !objects__is_libc(path))
+			continue;
+		ret = cb(ctx, pid, path, makedev(maj, min), (ino_t)ino);
+		if (ret)
+			break;
+	}
+	fclose(f);
+	return ret;
+}
+
+int objects__scan_libcs(pid_t pid, objects_found_fn cb, void *ctx)
+{
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	if (pid > 0)
+		return scan_maps(pid, cb, ctx);
+	d = opendir("/proc");
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		ret = scan_maps(atoi(de->d_name), cb, ctx);
+		if (ret == -ENOENT || ret == -ESRCH || ret == -EACCES)
+			ret = 0; /* gone meanwhile, or a kernel thread */
+		if (ret)
+			break;
+	}
+	closedir(d);
+	return ret;
+}

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * report_build.c - one report model from the aggregator and the symbolizer.
+ *
+ * Owns: choosing what a report holds (top stacks per kind older than
+ * --min-age, every process, the loss counters) and resolving frames. Must
+ * not: print. Strings in the model point into the aggregator (valid until
+ * its next event) and the symbolizer; render the model before feeding more.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "report_build.h"
+
+struct report_store {
+	struct report r;
+	struct report_stack *stacks;
+	struct report_frame *frames;
+	struct report_proc *procs;
+	struct agg_proc_info *pinfo;
+	struct agg_stack_info *sinfo;
+};
+
+static int cmp_tgid(const void *a, const void *b)
+{
+	const struct agg_proc_info *x = a, *y = b;
+
+	return x->tgid < y->tgid ? -1 : x->tgid > y->tgid;
+}
+
+static const struct agg_proc_info *find_proc(const struct agg_proc_info *by_tgid, size_t n,
+					     __u32 tgid)
+{
+	struct agg_proc_info key = { .tgid = tgid };
+
+	return bsearch(&key, by_tgid, n, sizeof(key), cmp_tgid);
+}
+
+/*
+ * Frames are return addresses: resolve addr - 1 so that a call that ends a
+ * function (noreturn callee) names the caller, then report offsets from addr.
+ */
+static void resolve_frame(struct symbolizer *sym, const struct agg_proc_info *proc, __u64 addr,
+			  struct report_frame *f, bool *resnapped)
+{
+	struct sym_frame sf;
+	int ret;
+
+	memset(f, 0, sizeof(*f));
+	f->addr = addr;
+	if (!sym || !addr)
+		return;
+	ret = symbolizer__resolve(sym, proc ? proc->tgid : 0, addr - 1, &sf);
+	if (ret == -ENOENT && proc && !proc->exited && !*resnapped) {
+		/* A library loaded after the snapshot (dlopen): take a fresh one, once. */
+		*resnapped = true;
+		if (!symbolizer__snapshot(sym, proc->tgid))
+			ret = symbolizer__resolve(sym, proc->tgid, addr - 1, &sf);
+	}
+	if (ret && ret != -ENOENT)
+		return;
+	if (ret == -ENOENT && !sf.module)
+		return;
+	f->sym = sf.sym;
+	f->off = sf.off + 1;
+	f->module = sf.module;
+	f->module_off = sf.module_off + 1;
+	f->file = sf.file;
+	f->line = sf.line;
+}
+
+int report__build(struct agg *agg, struct symbolizer *sym, const struct report_params *p,
+		  struct report **out)
+{
+	struct report_store *s;
+	struct agg_stats st;
+	size_t nstacks = 0, nprocs = 0, nframes = 0, i, j, fi = 0;
+	struct agg_proc_info *by_tgid = NULL;
+	int ret;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	ret = agg__top_stacks(agg, p->now_ns, p->min_age_ns, p->kinds, p->top, &s->sinfo,
+			      &nstacks);
+	if (ret)
+		goto fail;
+	ret = agg__procs(agg, &s->pinfo, &nprocs);
+	if (ret)
+		goto fail;
+	ret = -ENOMEM;
+	by_tgid = malloc((nprocs ? nprocs : 1) * sizeof(*by_tgid));
+	s->procs = calloc(nprocs ? nprocs : 1, sizeof(*s->procs));
+	s->stacks = calloc(nstacks ? nstacks : 1, sizeof(*s->stacks));
+	for (i = 0; i < nstacks; i++)
+		nframes += s->sinfo[i].nframes;
+	s->frames = calloc(nframes ? nframes : 1, sizeof(*s->frames));
+	if (!by_tgid || !s->procs || !s->stacks || !s->frames)
+		goto fail;
+	memcpy(by_tgid, s->pinfo, nprocs * sizeof(*by_tgid));
+	qsort(by_tgid, nprocs, sizeof(*by_tgid), cmp_tgid);
+
+	for (i = 0; i < nprocs; i++) {
+		struct report_proc *rp = &s->procs[i];
+		const struct agg_proc_info *pi = &s->pinfo[i];
+
+		rp->pid = pi->tgid;
+		rp->comm = pi->comm;
+		rp->exited = pi->exited;
+		rp->mem_bytes = pi->mem_bytes;
+		rp->mem_count = pi->mem_count;
+		rp->map_bytes = pi->map_bytes;
+		rp->map_count = pi->map_count;
+		rp->fds = pi->fds;
+		rp->timers = pi->timers;
+	}
+	for (i = 0; i < nstacks; i++) {
+		const struct agg_stack_info *si = &s->sinfo[i];
+		const struct agg_proc_info *pi = find_proc(by_tgid, nprocs, si->tgid);
+		struct report_stack *rs = &s->stacks[i];
+		bool resnapped = false;
+
+		rs->kind = si->kind;
+		rs->pid = si->tgid;
+		rs->comm = "";
+		rs->bytes = si->bytes;
+		rs->count = si->count;
+		rs->oldest_s = si->count && p->now_ns > si->oldest_ts ?
+				       (double)(p->now_ns - si->oldest_ts) / 1e9 : 0;
+		memcpy(rs->fd_kinds, si->fd_kinds, sizeof(rs->fd_kinds));
+		rs->npaths = si->npaths < REPORT_MAX_PATHS ? si->npaths : REPORT_MAX_PATHS;
+		for (j = 0; j < (size_t)rs->npaths; j++)
+			rs->paths[j] = si->paths[j];
+		rs->frames = &s->frames[fi];
+		rs->nframes = si->nframes;
+		for (j = 0; j < si->nframes; j++)
+			resolve_frame(sym, pi, si->frames[j], &s->frames[fi++], &resnapped);
+	}
+	/* Process names in stacks must outlive by_tgid: point them at pinfo. */
+	for (i = 0; i < nstacks; i++) {
+		for (j = 0; j < nprocs; j++) {
+			if (s->pinfo[j].tgid == s->stacks[i].pid) {
+				s->stacks[i].comm = s->pinfo[j].comm;
+				break;
+			}
+		}
+	}
+	free(by_tgid);
+
+	agg__stats(agg, &st);
+	s->r.summary.time = p->wall;
+	s->r.summary.final = p->final;
+	s->r.summary.min_age_s = (double)p->min_age_ns / 1e9;
+	s->r.summary.events = st.events;
+	s->r.summary.lost_events = p->bpf[LT_STAT_LOST_EVENTS];
+	s->r.summary.lost_stacks = p->bpf[LT_STAT_LOST_STACKS];
+	s->r.summary.unknown_frees = st.unknown_frees;
+	s->r.summary.untracked = st.untracked;
+	s->r.summary.untracked_bytes = st.untracked_bytes;
+	s->r.summary.inflight_full = p->bpf[LT_STAT_INFLIGHT_FULL];
+	s->r.summary.stack_overflow = st.stack_overflow;
+	s->r.summary.live = st.live;
+	s->r.stacks = s->stacks;
+	s->r.nstacks = nstacks;
+	s->r.procs = s->procs;
+	s->r.nprocs = nprocs;
+	*out = &s->r;
+	return 0;
+fail:
+	free(by_tgid);
+	report__free(&s->r);
+	return ret;
+}
+
+void report__free(struct report *r)
+{
+	struct report_store *s = (struct report_store *)r;
+
+	if (!s)
+		return;
+	free(s->stacks);
+	free(s->frames);
+	free(s->procs);
+	free(s->pinfo);
+	free(s->sinfo);
+	free(s);
+}

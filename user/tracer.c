@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tracer.c - load the BPF object, attach it, read it back, detach.
+ *
+ * Owns: the skeleton, every bpf_link, the ring buffer, tracefs mounting.
+ * Must not: aggregate, print reports, or leave anything attached: every path
+ * out of tracer__new() and tracer__free() destroys what was made.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "leaktrace.skel.h"
+#include "objects.h"
+#include "tracer.h"
+
+#define MAX_OBJECTS 256
+#define TRACEFS "/sys/kernel/tracing"
+
+struct attached_obj {
+	dev_t dev;
+	ino_t ino;
+	char *path;
+	int nlinks;
+	struct bpf_link *links[2 * OBJ_FN__MAX];
+};
+
+struct tracer {
+	struct leaktrace_bpf *skel;
+	struct ring_buffer *rb;
+	struct attached_obj objs[MAX_OBJECTS];
+	int nobjs;
+	bool verbose;
+};
+
+static bool verbose_libbpf;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (!verbose_libbpf || level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static void set_err(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
+/* libbpf resolves tracepoint ids through tracefs; mount it where it is missing. */
+static int ensure_tracefs(char *err, size_t errlen)
+{
+	if (!access(TRACEFS "/events", F_OK) || !access("/sys/kernel/debug/tracing/events", F_OK))
+		return 0;
+	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL) && errno != EBUSY) {
+		set_err(err, errlen, "cannot mount tracefs at %s: %s", TRACEFS, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static const char *load_hint(int e)
+{
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		return " (this kernel has no BTF at /sys/kernel/btf/vmlinux)";
+	if (e == EPERM || e == EACCES)
+		return " (not root, missing CAP_BPF/CAP_PERFMON, or the kernel is locked down)";
+	return "";
+}
+
+int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, size_t errlen)
+{
+	struct tracer *t;
+	int ret;
+
+	verbose_libbpf = cfg->verbose;
+	libbpf_set_print(libbpf_print);
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->verbose = cfg->verbose;
+	t->skel = leaktrace_bpf__open();
+	if (!t->skel) {
+		ret = -errno;
+		set_err(err, errlen, "cannot open the BPF object: %s", strerror(-ret));
+		goto fail;
+	}
+	t->skel->rodata->filter_pids = cfg->filter_pids;
+	t->skel->rodata->follow_forks = cfg->follow_forks;
+	t->skel->rodata->stop_on_exec_map = cfg->stop_on_exec_map;
+	t->skel->rodata->probe_floor = cfg->probe_floor;
+	t->skel->rodata->max_frames = cfg->max_frames;
+	t->skel->rodata->wakeup_bytes = cfg->ringbuf_size / 4;
+	bpf_map__set_max_entries(t->skel->maps.rb, cfg->ringbuf_size);
+	bpf_map__set_max_entries(t->skel->maps.inflight, cfg->max_threads);
+
+	ret = leaktrace_bpf__load(t->skel);
+	if (ret) {
+		set_err(err, errlen, "cannot load the BPF programs: %s%s", strerror(-ret),
+			load_hint(-ret));
+		goto fail;
+	}
+	ret = ensure_tracefs(err, errlen);
+	if (ret)
+		goto fail;
+	/* Lifecycle first: a process that forks while objects attach is still seen. */
+	t->skel->links.on_fork = bpf_program__attach(t->skel->progs.on_fork);
+	t->skel->links.on_exec = bpf_program__attach(t->skel->progs.on_exec);
+	t->skel->links.on_exit = bpf_program__attach(t->skel->progs.on_exit);
+	t->skel->links.on_mmap = bpf_program__attach(t->skel->progs.on_mmap);
+	if (!t->skel->links.on_fork || !t->skel->links.on_exec || !t->skel->links.on_exit ||
+	    !t->skel->links.on_mmap) {
+		ret = -errno;
+		set_err(err, errlen, "cannot attach the sched/syscalls tracepoints: %s%s",
+			strerror(-ret), load_hint(-ret));
+		goto fail;
+	}
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.rb), cfg->on_sample, cfg->ctx, NULL);
+	if (!t->rb) {
+		ret = -errno;
+		set_err(err, errlen, "cannot set up the ring buffer: %s", strerror(-ret));
+		goto fail;
+	}
+	*out = t;
+	return 0;
+fail:
+	tracer__free(t);
+	return ret < 0 ? ret : -EINVAL;
+}
+
+void tracer__free(struct tracer *t)
+{
+	int i, j;
+
+	if (!t)
+		return;
+	ring_buffer__free(t->rb);
+	for (i = 0; i < t->nobjs; i++) {
+		for (j = 0; j < t->objs[i].nlinks; j++)
+			bpf_link__destroy(t->objs[i].links[j]);
+		free(t->objs[i].path);
+	}
+	leaktrace_bpf__destroy(t->skel);
+	free(t);
+}
+
+int tracer__add_pid(struct tracer *t, pid_t tgid)
+{
+	__u32 key = tgid;
+	__u8 one = 1;
+
+	if (bpf_map__update_elem(t->skel->maps.pids, &key, sizeof(key), &one, sizeof(one), 0))
+		return -errno;
+	return 0;
+}
+
+bool tracer__has_object(const struct tracer *t, dev_t dev, ino_t ino)
+{
+	int i;
+
+	for (i = 0; i < t->nobjs; i++)
+		if (t->objs[i].dev == dev && t->objs[i].ino == ino)
+			return true;
+	return false;
+}
+
+int tracer__nr_objects(const struct tracer *t)
+{
+	return t->nobjs;
+}
+
+int tracer__nr_links(const struct tracer *t)
+{
+	int i, n = 4;
+
+	for (i = 0; i < t->nobjs; i++)
+		n += t->objs[i].nlinks;
+	return n;
+}
+
+static struct bpf_program *entry_prog(struct tracer *t, int fn)
+{
+	struct leaktrace_bpf *s = t->skel;
+
+	switch (fn) {
+	case OBJ_MALLOC: return s->progs.malloc_enter;
+	case OBJ_CALLOC: return s->progs.calloc_enter;
+	case OBJ_REALLOC: return s->progs.realloc_enter;
+	case OBJ_REALLOCARRAY: return s->progs.reallocarray_enter;
+	case OBJ_POSIX_MEMALIGN: return s->progs.posix_memalign_enter;
+	case OBJ_ALIGNED_ALLOC: return s->progs.aligned_alloc_enter;
+	case OBJ_MEMALIGN: return s->progs.memalign_enter;
+	case OBJ_VALLOC: return s->progs.valloc_enter;
+	case OBJ_PVALLOC: return s->progs.pvalloc_enter;
+	case OBJ_FREE: return s->progs.free_enter;
+	}
+	return NULL;
+}
+
+static int attach_one(struct attached_obj *o, const char *probe_path,
+		      struct bpf_program *prog, __u64 off, bool ret, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = ret);
+	struct bpf_link *l;
+
+	l = bpf_program__attach_uprobe_opts(prog, -1, probe_path, off, &uo);
+	if (!l) {
+		set_err(err, errlen, "cannot attach a uprobe to %s at 0x%llx: %s", o->path,
+			(unsigned long long)off, strerror(errno));
+		return -errno;
+	}
+	o->links[o->nlinks++] = l;
+	return 0;
+}
+
+int tracer__attach_object(struct tracer *t, pid_t pid, const char *path, char *err, size_t errlen)
+{
+	struct attached_obj *o;
+	struct obj_funcs f;
+	char probe_path[64];
+	struct stat st;
+	int fd, fn, ret;
+
+	fd = objects__open_in_root(pid, path);
+	if (fd < 0) {
+		set_err(err, errlen, "cannot open %s%s: %s", path, pid > 0 ? " in its root" : "",
+			strerror(-fd));
+		return fd;
+	}
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		goto out;
+	}
+	if (tracer__has_object(t, st.st_dev, st.st_ino)) {
+		ret = -EEXIST;
+		goto out;
+	}
+	if (t->nobjs >= MAX_OBJECTS) {
+		set_err(err, errlen, "cannot trace %s: already %d allocator objects", path,
+			MAX_OBJECTS);
+		ret = -E2BIG;
+		goto out;
+	}
+	ret = objects__read_funcs(fd, &f);
+	if (ret) {
+		set_err(err, errlen, "%s: %s", path,
+			ret == -ENOENT ? "no malloc and free symbols in it" : "not a valid ELF file");
+		goto out;
+	}
+	o = &t->objs[t->nobjs];
+	memset(o, 0, sizeof(*o));
+	o->dev = st.st_dev;
+	o->ino = st.st_ino;
+	o->path = strdup(path);
+	if (!o->path) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* The kernel resolves this magic link to exactly the file we opened and checked. */
+	snprintf(probe_path, sizeof(probe_path), "/proc/self/fd/%d", fd);
+	for (fn = 0; fn < OBJ_FN__MAX; fn++) {
+		if (!f.offset[fn])
+			continue;
+		ret = attach_one(o, probe_path, entry_prog(t, fn), f.probe_off[fn], false, err,
+				 errlen);
+		if (!ret && fn != OBJ_FREE)
+			ret = attach_one(o, probe_path, t->skel->progs.alloc_return,
+					 f.offset[fn], true, err, errlen);
+		if (ret)
+			break;
+		if (t->verbose)
+			fprintf(stderr, "leaktrace: %s: %s at 0x%llx%s%s%s\n", path,
+				obj_fn_names[fn], (unsigned long long)f.probe_off[fn],
+				f.why[fn] ? " (" : "", f.why[fn] ? f.why[fn] : "",
+				f.why[fn] ? ")" : "");
+	}
+	if (ret) {
+		for (fn = 0; fn < o->nlinks; fn++)
+			bpf_link__destroy(o->links[fn]);
+		free(o->path);
+		goto out;
+	}
+	t->nobjs++;
+out:
+	close(fd);
+	return ret;
+}
+
+int tracer__consume(struct tracer *t)
+{
+	return ring_buffer__consume(t->rb);
+}
+
+int tracer__poll(struct tracer *t, int timeout_ms)
+{
+	return ring_buffer__poll(t->rb, timeout_ms);
+}
+
+int tracer__epoll_fd(struct tracer *t)
+{
+	return ring_buffer__epoll_fd(t->rb);
+}
+
+int tracer__stats(struct tracer *t, __u64 out[LT_STAT__MAX])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u32 key;
+	int i;
+
+	memset(out, 0, sizeof(__u64) * LT_STAT__MAX);
+	if (ncpu <= 0)
+		return ncpu;
+	{
+		__u64 vals[ncpu];
+
+		for (key = 0; key < LT_STAT__MAX; key++) {
+			if (bpf_map__lookup_elem(t->skel->maps.stats, &key, sizeof(key), vals,
+						 sizeof(vals), 0))
+				return -errno;
+			for (i = 0; i < ncpu; i++)
+				out[key] += vals[i];
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tracer.h - the BPF side as seen from user space: load, configure, attach
+ * lifecycle tracepoints and allocator objects, read counters, detach.
+ *
+ * Owns: the skeleton, every link, the ring buffer. Must not: aggregate or
+ * print reports. Every failure returns a negative errno and writes one
+ * human-readable cause into the caller's buffer.
+ */
+#ifndef LEAKTRACE_TRACER_H
+#define LEAKTRACE_TRACER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <linux/types.h>
+#include <bpf/libbpf.h>
+#include "../bpf/leaktrace.h"
+
+struct tracer;
+
+struct tracer_cfg {
+	bool filter_pids;      /* only tgids added with tracer__add_pid (and, follow_forks, kids) */
+	bool follow_forks;
+	bool stop_on_exec_map; /* -c: SIGSTOP filtered tgids at exec mmaps (ptrace absorbs it) */
+	bool probe_floor;      /* empty programs */
+	bool verbose;
+	size_t ringbuf_size;
+	unsigned max_threads;
+	unsigned max_frames;
+	ring_buffer_sample_fn on_sample;
+	void *ctx;
+};
+
+int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, size_t errlen);
+void tracer__free(struct tracer *t);
+
+int tracer__add_pid(struct tracer *t, pid_t tgid);
+
+/*
+ * Attach the allocator probes to the object at path (as pid sees it; pid 0 =
+ * ours). An object already attached (same dev, inode) returns -EEXIST.
+ * -ENOENT: not an allocator object (no malloc/free).
+ */
+int tracer__attach_object(struct tracer *t, pid_t pid, const char *path, char *err,
+			  size_t errlen);
+/* Is (dev, ino) attached already? */
+bool tracer__has_object(const struct tracer *t, dev_t dev, ino_t ino);
+int tracer__nr_objects(const struct tracer *t);
+int tracer__nr_links(const struct tracer *t);
+
+/* Consume what is in the ring buffer now, or wait up to timeout_ms for a wakeup first. */
+int tracer__consume(struct tracer *t);
+int tracer__poll(struct tracer *t, int timeout_ms);
+int tracer__epoll_fd(struct tracer *t);
+
+/* Sum the per-CPU counters (enum lt_stat). */
+int tracer__stats(struct tracer *t, __u64 out[LT_STAT__MAX]);
+
+#endif /* LEAKTRACE_TRACER_H */
