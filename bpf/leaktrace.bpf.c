@@ -78,7 +78,7 @@ struct {
 
 /* One event being built per CPU: the record is variable-length (frames). */
 struct scratch {
-	__u8 buf[sizeof(struct lt_event) + LT_MAX_FRAMES * sizeof(__u64)];
+	__u8 buf[LT_SYS_EVENT_LEN];
 };
 
 struct {
@@ -153,8 +153,8 @@ static __always_inline void event_send(struct lt_event *e, __u32 frame_bytes, bo
 	__u64 len = sizeof(*e) + frame_bytes;
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
-	if (len > sizeof(struct scratch))
-		len = sizeof(struct scratch);
+	if (len > LT_SYS_EVENT_LEN)
+		len = LT_SYS_EVENT_LEN;
 	/*
 	 * Waking the consumer per event would cost a context switch per malloc;
 	 * wake it only when data piles up or the event needs prompt handling.
@@ -412,6 +412,397 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	return 0;
 }
 
+/* ---- file descriptors, timers, mappings: syscall tracepoints ---- */
+
+const volatile bool trace_fds = true;
+const volatile bool trace_timers = true;
+const volatile bool trace_maps = true;
+
+/* Our numbering of the traced syscalls (not the kernel's: it differs per arch). */
+enum lt_sc {
+	SC_OPEN = 1, SC_OPENAT, SC_OPENAT2, SC_CREAT, SC_SOCKET, SC_SOCKETPAIR, SC_ACCEPT,
+	SC_ACCEPT4, SC_DUP, SC_DUP2, SC_DUP3, SC_FCNTL, SC_PIPE, SC_PIPE2, SC_EVENTFD,
+	SC_EVENTFD2, SC_EPOLL_CREATE, SC_EPOLL_CREATE1, SC_SIGNALFD, SC_SIGNALFD4,
+	SC_TIMERFD_CREATE, SC_INOTIFY_INIT, SC_INOTIFY_INIT1, SC_MEMFD_CREATE, SC_PIDFD_OPEN,
+	SC_CLOSE, SC_CLOSE_RANGE, SC_TIMER_CREATE, SC_TIMER_DELETE, SC_MMAP, SC_MUNMAP,
+	SC_MREMAP,
+};
+
+struct sysargs {
+	__u64 args[6];
+	__u32 sc;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536); /* resized by --max-threads */
+	__type(key, __u32);         /* tid */
+	__type(value, struct sysargs);
+} sysargs SEC(".maps");
+
+#define O_CLOEXEC_ 02000000
+#define F_DUPFD_ 0
+#define F_SETFD_ 2
+#define F_DUPFD_CLOEXEC_ 1030
+#define FD_CLOEXEC_ 1
+#define MAP_SHARED_ 0x01
+#define MAP_ANONYMOUS_ 0x20
+#define SOCK_CLOEXEC_ 02000000
+#define SOCK_TYPE_MASK_ 0xf
+
+static __always_inline bool sc_wanted(__u32 sc)
+{
+	if (sc >= SC_MMAP)
+		return trace_maps;
+	if (sc == SC_TIMER_CREATE || sc == SC_TIMER_DELETE)
+		return trace_timers;
+	return trace_fds;
+}
+
+/*
+ * nargs is the syscall's argument count: a program that reads past its
+ * tracepoint's record is refused at attach (EACCES), so read only those.
+ */
+static __always_inline int sys_enter(struct trace_event_raw_sys_enter *ctx, __u32 sc, int nargs)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct sysargs a = {};
+
+	if (probe_floor || !sc_wanted(sc) || !want_tgid(id >> 32))
+		return 0;
+	/* Constant offsets: the verifier rejects a ctx pointer moved by a loop. */
+	if (nargs > 0)
+		a.args[0] = ctx->args[0];
+	if (nargs > 1)
+		a.args[1] = ctx->args[1];
+	if (nargs > 2)
+		a.args[2] = ctx->args[2];
+	if (nargs > 3)
+		a.args[3] = ctx->args[3];
+	if (nargs > 4)
+		a.args[4] = ctx->args[4];
+	if (nargs > 5)
+		a.args[5] = ctx->args[5];
+	a.sc = sc;
+	if (bpf_map_update_elem(&sysargs, &tid, &a, BPF_ANY))
+		stat_inc(LT_STAT_SYSARGS_FULL);
+	return 0;
+}
+
+/* Registers and the top of the user stack, for the unwind step user space does. */
+static __always_inline void sys_extra(struct lt_event *e)
+{
+	struct lt_sys_extra *x = (void *)e + LT_SYS_EXTRA_OFF;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	e->flags |= LT_F_SYS_EXTRA;
+	x->ip = BPF_CORE_READ(regs, ip);
+	x->sp = BPF_CORE_READ(regs, sp);
+	x->bp = BPF_CORE_READ(regs, bp);
+	x->path[0] = 0;
+	x->stack_words = LT_STACK_WORDS;
+	if (bpf_probe_read_user(x->stack, sizeof(x->stack), (void *)x->sp)) {
+		/* Near the top of the stack: take what is surely there. */
+		x->stack_words = 8;
+		if (bpf_probe_read_user(x->stack, 8 * sizeof(__u64), (void *)x->sp))
+			x->stack_words = 0;
+	}
+}
+
+static __always_inline struct lt_event *sys_event(void *ctx, __u32 type)
+{
+	struct lt_event *e = event_new(type);
+
+	if (!e)
+		return NULL;
+	event_stack(ctx, e);
+	sys_extra(e);
+	return e;
+}
+
+static __always_inline void sys_send(struct lt_event *e)
+{
+	event_send(e, LT_MAX_FRAMES * sizeof(__u64) + sizeof(struct lt_sys_extra), false);
+}
+
+static __always_inline void emit_fd(void *ctx, long fd, __u32 kind, __u32 detail, bool cloexec,
+				    const char *upath)
+{
+	struct lt_event *e = sys_event(ctx, LT_EV_FD_OPEN);
+	struct lt_sys_extra *x;
+
+	if (!e)
+		return;
+	e->addr = fd;
+	e->aux = kind | (__u64)detail << 8;
+	if (cloexec)
+		e->flags |= LT_F_CLOEXEC;
+	if (upath) {
+		x = (void *)e + LT_SYS_EXTRA_OFF;
+		if (bpf_probe_read_user_str(x->path, sizeof(x->path), upath) < 0)
+			x->path[0] = 0;
+	}
+	sys_send(e);
+}
+
+static __always_inline void emit_dup(void *ctx, long fd, long oldfd, bool cloexec)
+{
+	struct lt_event *e = sys_event(ctx, LT_EV_FD_OPEN);
+
+	if (!e)
+		return;
+	e->addr = fd;
+	e->old_addr = oldfd;
+	e->flags |= LT_F_DUP | (cloexec ? LT_F_CLOEXEC : 0);
+	sys_send(e);
+}
+
+static __always_inline void emit_simple(__u32 type, __u64 addr, __u64 size, __u64 aux)
+{
+	struct lt_event *e = event_new(type);
+
+	if (!e)
+		return;
+	e->addr = addr;
+	e->size = size;
+	e->aux = aux;
+	event_send(e, 0, false);
+}
+
+/* Two fds written by the kernel to user memory (pipe, socketpair). */
+static __always_inline void emit_fd_pair(void *ctx, __u64 uptr, __u32 kind, __u32 detail,
+					 bool cloexec)
+{
+	int fds[2];
+
+	if (bpf_probe_read_user(fds, sizeof(fds), (void *)uptr))
+		return;
+	emit_fd(ctx, fds[0], kind, detail, cloexec, NULL);
+	emit_fd(ctx, fds[1], kind, detail, cloexec, NULL);
+}
+
+static __always_inline bool in_allocator(__u32 tid)
+{
+	return bpf_map_lookup_elem(&inflight, &tid) != NULL;
+}
+
+static __always_inline int sys_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	long ret = ctx->ret;
+	struct sysargs *ap, a;
+	struct lt_event *e;
+	__u64 fl;
+
+	ap = bpf_map_lookup_elem(&sysargs, &tid);
+	if (!ap)
+		return 0;
+	a = *ap;
+	bpf_map_delete_elem(&sysargs, &tid);
+	if (ret < 0 && a.sc != SC_CLOSE)
+		return 0;
+
+	switch (a.sc) {
+	case SC_OPEN:
+		emit_fd(ctx, ret, LT_FD_FILE, 0, a.args[1] & O_CLOEXEC_, (const char *)a.args[0]);
+		break;
+	case SC_OPENAT:
+		emit_fd(ctx, ret, LT_FD_FILE, 0, a.args[2] & O_CLOEXEC_, (const char *)a.args[1]);
+		break;
+	case SC_OPENAT2: {
+		__u64 flags = 0;
+
+		bpf_probe_read_user(&flags, sizeof(flags), (void *)a.args[2]); /* open_how.flags */
+		emit_fd(ctx, ret, LT_FD_FILE, 0, flags & O_CLOEXEC_, (const char *)a.args[1]);
+		break;
+	}
+	case SC_CREAT:
+		emit_fd(ctx, ret, LT_FD_FILE, 0, false, (const char *)a.args[0]);
+		break;
+	case SC_SOCKET:
+		emit_fd(ctx, ret, LT_FD_SOCKET,
+			(a.args[0] & 0xffff) | (a.args[1] & SOCK_TYPE_MASK_) << 16,
+			a.args[1] & SOCK_CLOEXEC_, NULL);
+		break;
+	case SC_SOCKETPAIR:
+		emit_fd_pair(ctx, a.args[3], LT_FD_SOCKET,
+			     (a.args[0] & 0xffff) | (a.args[1] & SOCK_TYPE_MASK_) << 16,
+			     a.args[1] & SOCK_CLOEXEC_);
+		break;
+	case SC_ACCEPT:
+		emit_fd(ctx, ret, LT_FD_SOCKET, 0, false, NULL);
+		break;
+	case SC_ACCEPT4:
+		emit_fd(ctx, ret, LT_FD_SOCKET, 0, a.args[3] & SOCK_CLOEXEC_, NULL);
+		break;
+	case SC_DUP:
+		emit_dup(ctx, ret, a.args[0], false);
+		break;
+	case SC_DUP2:
+		if ((long)a.args[0] != (long)a.args[1]) /* dup2(fd, fd) does nothing */
+			emit_dup(ctx, ret, a.args[0], false);
+		break;
+	case SC_DUP3:
+		emit_dup(ctx, ret, a.args[0], a.args[2] & O_CLOEXEC_);
+		break;
+	case SC_FCNTL:
+		if (a.args[1] == F_DUPFD_ || a.args[1] == F_DUPFD_CLOEXEC_)
+			emit_dup(ctx, ret, a.args[0], a.args[1] == F_DUPFD_CLOEXEC_);
+		else if (a.args[1] == F_SETFD_)
+			emit_simple(LT_EV_FD_CLOEXEC, a.args[0], 0, a.args[2] & FD_CLOEXEC_);
+		break;
+	case SC_PIPE:
+		emit_fd_pair(ctx, a.args[0], LT_FD_PIPE, 0, false);
+		break;
+	case SC_PIPE2:
+		emit_fd_pair(ctx, a.args[0], LT_FD_PIPE, 0, a.args[1] & O_CLOEXEC_);
+		break;
+	case SC_EVENTFD:
+		emit_fd(ctx, ret, LT_FD_EVENTFD, 0, false, NULL);
+		break;
+	case SC_EVENTFD2:
+		emit_fd(ctx, ret, LT_FD_EVENTFD, 0, a.args[1] & O_CLOEXEC_, NULL);
+		break;
+	case SC_EPOLL_CREATE:
+		emit_fd(ctx, ret, LT_FD_EPOLL, 0, false, NULL);
+		break;
+	case SC_EPOLL_CREATE1:
+		emit_fd(ctx, ret, LT_FD_EPOLL, 0, a.args[0] & O_CLOEXEC_, NULL);
+		break;
+	case SC_SIGNALFD:
+	case SC_SIGNALFD4:
+		if ((long)a.args[0] == -1) /* else it changed the mask of an existing one */
+			emit_fd(ctx, ret, LT_FD_SIGNALFD, 0,
+				a.sc == SC_SIGNALFD4 && (a.args[3] & O_CLOEXEC_), NULL);
+		break;
+	case SC_TIMERFD_CREATE:
+		emit_fd(ctx, ret, LT_FD_TIMERFD, 0, a.args[1] & O_CLOEXEC_, NULL);
+		break;
+	case SC_INOTIFY_INIT:
+		emit_fd(ctx, ret, LT_FD_INOTIFY, 0, false, NULL);
+		break;
+	case SC_INOTIFY_INIT1:
+		emit_fd(ctx, ret, LT_FD_INOTIFY, 0, a.args[0] & O_CLOEXEC_, NULL);
+		break;
+	case SC_MEMFD_CREATE:
+		emit_fd(ctx, ret, LT_FD_MEMFD, 0, a.args[1] & 1 /* MFD_CLOEXEC */,
+			(const char *)a.args[0]);
+		break;
+	case SC_PIDFD_OPEN:
+		emit_fd(ctx, ret, LT_FD_PIDFD, 0, true /* always close-on-exec */, NULL);
+		break;
+	case SC_CLOSE:
+		if (ret != -9 /* EBADF: it was not open */)
+			emit_simple(LT_EV_FD_CLOSE, a.args[0], 0, 0);
+		break;
+	case SC_CLOSE_RANGE:
+		emit_simple(LT_EV_FD_CLOSE_RANGE, a.args[0], a.args[1], a.args[2]);
+		break;
+	case SC_TIMER_CREATE: {
+		int timer = 0;
+
+		if (bpf_probe_read_user(&timer, sizeof(timer), (void *)a.args[2]))
+			break;
+		e = sys_event(ctx, LT_EV_TIMER_CREATE);
+		if (!e)
+			break;
+		e->addr = timer;
+		sys_send(e);
+		break;
+	}
+	case SC_TIMER_DELETE:
+		emit_simple(LT_EV_TIMER_DELETE, (int)a.args[0], 0, 0);
+		break;
+	case SC_MMAP:
+		fl = a.args[3];
+		/* Allocator-internal mappings are the heap's, counted as mem already. */
+		if (in_allocator(tid))
+			break;
+		/* Private file mappings are how programs and libraries are loaded: not counted. */
+		if (!(fl & (MAP_ANONYMOUS_ | MAP_SHARED_)))
+			break;
+		e = sys_event(ctx, LT_EV_MAP);
+		if (!e)
+			break;
+		e->addr = ret;
+		e->size = a.args[1];
+		e->aux = fl;
+		sys_send(e);
+		break;
+	case SC_MUNMAP:
+		if (!in_allocator(tid))
+			emit_simple(LT_EV_UNMAP, a.args[0], a.args[1], 0);
+		break;
+	case SC_MREMAP:
+		if (in_allocator(tid))
+			break;
+		e = event_new(LT_EV_MREMAP);
+		if (!e)
+			break;
+		e->old_addr = a.args[0];
+		e->aux = a.args[1];
+		e->addr = ret;
+		e->size = a.args[2];
+		event_send(e, 0, false);
+		break;
+	}
+	return 0;
+}
+
+#define SYSCALL_PAIR(name, SC, NARGS)                                          \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                            \
+	int enter_##name(struct trace_event_raw_sys_enter *ctx)                \
+	{                                                                      \
+		return sys_enter(ctx, SC, NARGS);                              \
+	}                                                                      \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                             \
+	int exit_##name(struct trace_event_raw_sys_exit *ctx)                  \
+	{                                                                      \
+		return sys_exit(ctx);                                          \
+	}
+
+SYSCALL_PAIR(open, SC_OPEN, 3)
+SYSCALL_PAIR(openat, SC_OPENAT, 4)
+SYSCALL_PAIR(openat2, SC_OPENAT2, 4)
+SYSCALL_PAIR(creat, SC_CREAT, 2)
+SYSCALL_PAIR(socket, SC_SOCKET, 3)
+SYSCALL_PAIR(socketpair, SC_SOCKETPAIR, 4)
+SYSCALL_PAIR(accept, SC_ACCEPT, 3)
+SYSCALL_PAIR(accept4, SC_ACCEPT4, 4)
+SYSCALL_PAIR(dup, SC_DUP, 1)
+SYSCALL_PAIR(dup2, SC_DUP2, 2)
+SYSCALL_PAIR(dup3, SC_DUP3, 3)
+SYSCALL_PAIR(fcntl, SC_FCNTL, 3)
+SYSCALL_PAIR(pipe, SC_PIPE, 1)
+SYSCALL_PAIR(pipe2, SC_PIPE2, 2)
+SYSCALL_PAIR(eventfd, SC_EVENTFD, 1)
+SYSCALL_PAIR(eventfd2, SC_EVENTFD2, 2)
+SYSCALL_PAIR(epoll_create, SC_EPOLL_CREATE, 1)
+SYSCALL_PAIR(epoll_create1, SC_EPOLL_CREATE1, 1)
+SYSCALL_PAIR(signalfd, SC_SIGNALFD, 3)
+SYSCALL_PAIR(signalfd4, SC_SIGNALFD4, 4)
+SYSCALL_PAIR(timerfd_create, SC_TIMERFD_CREATE, 2)
+SYSCALL_PAIR(inotify_init, SC_INOTIFY_INIT, 0)
+SYSCALL_PAIR(inotify_init1, SC_INOTIFY_INIT1, 1)
+SYSCALL_PAIR(memfd_create, SC_MEMFD_CREATE, 2)
+SYSCALL_PAIR(pidfd_open, SC_PIDFD_OPEN, 2)
+SYSCALL_PAIR(close, SC_CLOSE, 1)
+SYSCALL_PAIR(close_range, SC_CLOSE_RANGE, 3)
+SYSCALL_PAIR(timer_create, SC_TIMER_CREATE, 3)
+SYSCALL_PAIR(timer_delete, SC_TIMER_DELETE, 1)
+SYSCALL_PAIR(munmap, SC_MUNMAP, 2)
+SYSCALL_PAIR(mremap, SC_MREMAP, 5)
+
+/* mmap's entry is also on_mmap (exec mappings); its exit is here. */
+SEC("tracepoint/syscalls/sys_exit_mmap")
+int exit_mmap(struct trace_event_raw_sys_exit *ctx)
+{
+	return sys_exit(ctx);
+}
+
 /*
  * An executable file mapping may bring a new allocator object (a container's
  * libc, a program started through another loader): tell user space, which
@@ -426,6 +817,7 @@ int on_mmap(struct trace_event_raw_sys_enter *ctx)
 	__u64 id = bpf_get_current_pid_tgid();
 	struct lt_event *e;
 
+	sys_enter(ctx, SC_MMAP, 6);
 	if (!watch_exec_maps || !(prot & PROT_EXEC) || fd < 0)
 		return 0;
 	if (!want_tgid(id >> 32))

@@ -11,7 +11,8 @@
 
 #define LT_MAX_FRAMES 32
 #define LT_COMM_LEN 16
-#define LT_PATH_LEN 128
+#define LT_PATH_LEN 256
+#define LT_STACK_WORDS 32 /* user stack sampled at a syscall, for one unwind step */
 
 /* Event types. A record is a struct lt_event followed by nframes u64 frames. */
 enum lt_ev_type {
@@ -25,7 +26,7 @@ enum lt_ev_type {
 	LT_EV_MAP = 8,     /* mmap: addr, size = length, frames[] */
 	LT_EV_UNMAP = 9,   /* munmap: addr, size = length (may be partial) */
 	LT_EV_MREMAP = 10, /* old_addr, aux = old length, addr, size = new length */
-	LT_EV_FD_OPEN = 11,   /* addr = fd, aux = enum lt_fd_kind | detail << 8, path, frames[] */
+	LT_EV_FD_OPEN = 11,   /* addr = fd, aux = enum lt_fd_kind | family << 8 | type << 24 */
 	LT_EV_FD_CLOSE = 12,  /* addr = fd */
 	LT_EV_FD_CLOSE_RANGE = 13, /* addr = first fd, size = last fd (inclusive), aux = flags */
 	LT_EV_TIMER_CREATE = 14,   /* addr = timer id, frames[] */
@@ -37,6 +38,8 @@ enum lt_ev_type {
 /* lt_event.flags */
 #define LT_F_STACK_LOST (1u << 0) /* stack capture failed: frames[] holds at most the caller */
 #define LT_F_CLOEXEC (1u << 1)    /* fd opened close-on-exec */
+#define LT_F_SYS_EXTRA (1u << 2)  /* a struct lt_sys_extra sits at LT_SYS_EXTRA_OFF */
+#define LT_F_DUP (1u << 3)        /* FD_OPEN is a duplicate of fd old_addr: same kind and path */
 
 enum lt_fd_kind {
 	LT_FD_UNKNOWN = 0,
@@ -77,6 +80,23 @@ struct lt_event {
 	__u64 frames[];         /* innermost first */
 };
 
+/*
+ * Syscall events (fd, timer, map) carry the user registers and the top of the
+ * user stack: at a syscall inside a libc wrapper the kernel's frame-pointer walk
+ * skips the wrapper's caller, which user space recovers with one CFI unwind
+ * step. The frames area is padded to LT_MAX_FRAMES so this sits at a fixed place.
+ */
+struct lt_sys_extra {
+	__u64 ip, sp, bp;
+	__u64 stack[LT_STACK_WORDS]; /* user memory from sp up */
+	__u32 stack_words;           /* how many of them were read */
+	__u32 pad;
+	char path[LT_PATH_LEN];      /* FD_OPEN of a file: the path as given; else empty */
+};
+
+#define LT_SYS_EXTRA_OFF (sizeof(struct lt_event) + LT_MAX_FRAMES * sizeof(__u64))
+#define LT_SYS_EVENT_LEN (LT_SYS_EXTRA_OFF + sizeof(struct lt_sys_extra))
+
 /* Counters kept per CPU in the BPF "stats" array; user space sums them. */
 enum lt_stat {
 	LT_STAT_EVENTS = 0,     /* records written */
@@ -84,6 +104,7 @@ enum lt_stat {
 	LT_STAT_LOST_STACKS,    /* stack capture failed (record kept, frames short) */
 	LT_STAT_INFLIGHT_FULL,  /* per-thread argument map full: call not traced */
 	LT_STAT_NESTED,         /* allocator calls made inside another (not counted twice) */
+	LT_STAT_SYSARGS_FULL,   /* per-thread syscall argument map full: syscall not traced */
 	LT_STAT__MAX
 };
 

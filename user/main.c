@@ -466,6 +466,7 @@ int main(int argc, char **argv)
 	cfg.stop_on_exec_map = a.opt.command != NULL;
 	cfg.probe_floor = a.opt.probe_floor;
 	cfg.verbose = a.opt.verbose;
+	cfg.kinds = a.opt.kinds;
 	cfg.ringbuf_size = a.opt.ringbuf_size;
 	cfg.max_threads = a.opt.max_threads;
 	cfg.max_frames = a.opt.max_frames;

@@ -21,6 +21,7 @@
 #include "tracer.h"
 
 #define MAX_OBJECTS 256
+#define MAX_SYS_LINKS 96
 #define TRACEFS "/sys/kernel/tracing"
 
 struct attached_obj {
@@ -36,6 +37,8 @@ struct tracer {
 	struct ring_buffer *rb;
 	struct attached_obj objs[MAX_OBJECTS];
 	int nobjs;
+	struct bpf_link *sys_links[MAX_SYS_LINKS];
+	int nsys;
 	bool verbose;
 };
 
@@ -67,6 +70,58 @@ static int ensure_tracefs(char *err, size_t errlen)
 		return -errno;
 	}
 	return 0;
+}
+
+/* Which kind a syscall program (enter_NAME / exit_NAME) serves. */
+static enum lt_kind sys_prog_kind(const char *name)
+{
+	const char *sc = strchr(name, '_') + 1;
+
+	if (!strncmp(sc, "timer_", 6))
+		return LT_KIND_TIMER;
+	if (!strcmp(sc, "mmap") || !strcmp(sc, "munmap") || !strcmp(sc, "mremap"))
+		return LT_KIND_MAP;
+	return LT_KIND_FD;
+}
+
+static bool is_sys_prog(const char *name)
+{
+	return !strncmp(name, "enter_", 6) || !strncmp(name, "exit_", 5);
+}
+
+/* Attach the syscall tracepoints of the kinds asked for; the rest are not even loaded. */
+static int attach_syscalls(struct tracer *t, unsigned kinds, char *err, size_t errlen)
+{
+	struct bpf_program *prog;
+	const char *name;
+
+	bpf_object__for_each_program(prog, t->skel->obj) {
+		name = bpf_program__name(prog);
+		if (!is_sys_prog(name) || !(kinds & (1u << sys_prog_kind(name))))
+			continue;
+		if (t->nsys >= MAX_SYS_LINKS)
+			return -E2BIG;
+		t->sys_links[t->nsys] = bpf_program__attach(prog);
+		if (!t->sys_links[t->nsys]) {
+			set_err(err, errlen, "cannot attach the tracepoint of %s: %s", name,
+				strerror(errno));
+			return -errno;
+		}
+		t->nsys++;
+	}
+	return 0;
+}
+
+static void set_autoload(struct tracer *t, unsigned kinds)
+{
+	struct bpf_program *prog;
+	const char *name;
+
+	bpf_object__for_each_program(prog, t->skel->obj) {
+		name = bpf_program__name(prog);
+		if (is_sys_prog(name) && !(kinds & (1u << sys_prog_kind(name))))
+			bpf_program__set_autoload(prog, false);
+	}
 }
 
 static const char *load_hint(int e)
@@ -103,6 +158,11 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 	t->skel->rodata->wakeup_bytes = cfg->ringbuf_size / 4;
 	bpf_map__set_max_entries(t->skel->maps.rb, cfg->ringbuf_size);
 	bpf_map__set_max_entries(t->skel->maps.inflight, cfg->max_threads);
+	bpf_map__set_max_entries(t->skel->maps.sysargs, cfg->max_threads);
+	t->skel->rodata->trace_fds = cfg->kinds & (1u << LT_KIND_FD);
+	t->skel->rodata->trace_timers = cfg->kinds & (1u << LT_KIND_TIMER);
+	t->skel->rodata->trace_maps = cfg->kinds & (1u << LT_KIND_MAP);
+	set_autoload(t, cfg->kinds);
 
 	ret = leaktrace_bpf__load(t->skel);
 	if (ret) {
@@ -125,6 +185,9 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 			strerror(-ret), load_hint(-ret));
 		goto fail;
 	}
+	ret = attach_syscalls(t, cfg->kinds, err, errlen);
+	if (ret)
+		goto fail;
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.rb), cfg->on_sample, cfg->ctx, NULL);
 	if (!t->rb) {
 		ret = -errno;
@@ -145,6 +208,8 @@ void tracer__free(struct tracer *t)
 	if (!t)
 		return;
 	ring_buffer__free(t->rb);
+	for (i = 0; i < t->nsys; i++)
+		bpf_link__destroy(t->sys_links[i]);
 	for (i = 0; i < t->nobjs; i++) {
 		for (j = 0; j < t->objs[i].nlinks; j++)
 			bpf_link__destroy(t->objs[i].links[j]);
@@ -181,7 +246,7 @@ int tracer__nr_objects(const struct tracer *t)
 
 int tracer__nr_links(const struct tracer *t)
 {
-	int i, n = 4;
+	int i, n = 4 + t->nsys;
 
 	for (i = 0; i < t->nobjs; i++)
 		n += t->objs[i].nlinks;

@@ -25,6 +25,7 @@ struct tracer_cfg {
 	bool stop_on_exec_map; /* -c: SIGSTOP filtered tgids at exec mmaps (ptrace absorbs it) */
 	bool probe_floor;      /* empty programs */
 	bool verbose;
+	unsigned kinds;        /* 1u << LT_KIND_*: which syscall tracepoints to attach */
 	size_t ringbuf_size;
 	unsigned max_threads;
 	unsigned max_frames;
