@@ -66,6 +66,7 @@ struct agg_proc_info {
 	__u64 fds, timers;
 };
 
+/* limits may be NULL; a zero max_tracked or max_stacks means no limit. */
 struct agg *agg__new(const struct agg_limits *limits);
 void agg__free(struct agg *agg);
 
@@ -81,6 +82,8 @@ void agg__set_comm(struct agg *agg, __u32 tgid, const char *comm);
  * (mem, map) or count (fd, timer), largest first; ties by stack_id. *out is a
  * malloc()ed array the caller free()s; pointers inside stay valid until the
  * next agg__on_event().
+ * top_n 0 means every stack. Results are grouped by kind (mem, map, fd,
+ * timer); agg__drop_proc() also ends the pointers' validity.
  */
 int agg__top_stacks(struct agg *agg, __u64 now_ns, __u64 min_age_ns, unsigned kinds_mask,
 		    size_t top_n, struct agg_stack_info **out, size_t *n);
