@@ -1186,20 +1186,23 @@ static void ev_map(struct agg *agg, struct proc *p, const struct lt_event *e, un
 	maps_insert(agg, p, &r);
 }
 
+/*
+ * Unmapping what we never tracked is normal (private file mappings are not
+ * tracked, munmap of an unmapped range is legal): not an unknown free.
+ */
 static void ev_unmap(struct agg *agg, struct proc *p, const struct lt_event *e)
 {
-	if (e->size && !maps_cut(agg, p, e->addr, range_end(e->addr, e->size)))
-		agg->st.unknown_frees++;
+	if (e->size)
+		maps_cut(agg, p, e->addr, range_end(e->addr, e->size));
 }
 
 /*
  * mremap keeps the stack and age of the mapping at old_addr. A successful
  * mremap means all of the old range was mapped and is not any more (it moved
  * or became part of the new range), whether we knew all of it or not. A move
- * of a mapping we never saw is counted unknown, and its new place is tracked
- * under the mremap caller's stack: the process holds it from now on.
+ * of a mapping we never saw stays untracked, like the mapping was.
  */
-static void ev_mremap(struct agg *agg, struct proc *p, const struct lt_event *e, unsigned *res)
+static void ev_mremap(struct agg *agg, struct proc *p, const struct lt_event *e)
 {
 	__u32 i = maps_lower(p, e->old_addr);
 	struct mapr r = {.start = e->addr, .end = range_end(e->addr, e->size)};
@@ -1214,8 +1217,8 @@ static void ev_mremap(struct agg *agg, struct proc *p, const struct lt_event *e,
 	 */
 	maps_cut(agg, p, e->old_addr, range_end(e->old_addr, e->aux));
 	if (!known) {
-		agg->st.unknown_frees++;
-		ev_map(agg, p, e, res);
+		/* It was not ours to track (made before tracing, or a private file mapping). */
+		maps_cut(agg, p, r.start, r.end);
 		return;
 	}
 	maps_cut(agg, p, r.start, r.end);
@@ -1448,7 +1451,7 @@ unsigned agg__on_event(struct agg *agg, const struct lt_event *e, size_t len)
 		ev_unmap(agg, p, e);
 		break;
 	case LT_EV_MREMAP:
-		ev_mremap(agg, p, e, &res);
+		ev_mremap(agg, p, e);
 		break;
 	case LT_EV_FD_OPEN:
 		ev_fd_open(agg, p, e, len, &res);

@@ -25,6 +25,25 @@ struct command {
 	struct command_cbs cbs;
 };
 
+/*
+ * A command without shell syntax runs directly, so that the traced process is
+ * the program itself and not a shell around it; anything else goes to /bin/sh.
+ */
+static void exec_command(const char *cmd)
+{
+	char *copy, *argv[256], *save = NULL, *w;
+	int argc = 0;
+
+	if (!strpbrk(cmd, "'\"$`|;&<>(){}*?[]~=\\#\n") && (copy = strdup(cmd))) {
+		for (w = strtok_r(copy, " \t", &save); w && argc < 255; w = strtok_r(NULL, " \t", &save))
+			argv[argc++] = w;
+		argv[argc] = NULL;
+		if (argc && argc < 255)
+			execvp(argv[0], argv);
+	}
+	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+}
+
 int command__start(const char *cmd, const struct command_cbs *cbs, struct command **out,
 		   pid_t *pid, char *err, size_t errlen)
 {
@@ -45,7 +64,7 @@ int command__start(const char *cmd, const struct command_cbs *cbs, struct comman
 		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL))
 			_exit(127);
 		raise(SIGSTOP);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		exec_command(cmd);
 		_exit(127);
 	}
 	if (waitpid(c->pid, &st, __WALL) != c->pid || !WIFSTOPPED(st)) {

@@ -25,7 +25,8 @@ struct command_cbs {
 };
 
 /*
- * Fork /bin/sh -c CMD, held before exec. Returns 0 and the child's pid in *pid,
+ * Fork CMD (run directly, or through /bin/sh -c when it has shell syntax), held
+ * before exec. Returns 0 and the child's pid in *pid,
  * or a negative errno with a message in err.
  */
 int command__start(const char *cmd, const struct command_cbs *cbs, struct command **out,

@@ -997,12 +997,12 @@ static void test_munmap_head(void)
 	ASSERT_EQ(pi.map_bytes, 3 * PG, "map_bytes");
 	ASSERT_EQ(pi.map_count, 1, "map_count");
 	send_unmap(a, 100, MA, PG);
-	ASSERT_EQ(stats_of(a).unknown_frees, 1, "head already gone");
+	ASSERT_EQ(stats_of(a).unknown_frees, 0, "head already gone: legal, not unknown");
 	send_unmap(a, 100, MA + PG, 3 * PG);
 	ASSERT_TRUE(proc_of(a, 100, &pi), "listed");
 	ASSERT_EQ(pi.map_bytes, 0, "rest unmapped");
 	ASSERT_EQ(pi.map_count, 0, "no range");
-	ASSERT_EQ(stats_of(a).unknown_frees, 1, "rest known");
+	ASSERT_EQ(stats_of(a).unknown_frees, 0, "rest known");
 	agg__free(a);
 }
 
@@ -1068,7 +1068,7 @@ static void test_munmap_spanning_several(void)
 	ASSERT_EQ(pi.map_bytes, 3 * PG, "first page, last two pages");
 	ASSERT_EQ(pi.map_count, 3, "head of 1st, tail of 3rd, 4th");
 	send_unmap(a, 100, MA + 4 * PG, PG);
-	ASSERT_EQ(stats_of(a).unknown_frees, 1, "hole only: unknown");
+	ASSERT_EQ(stats_of(a).unknown_frees, 0, "hole only: not unknown");
 	send_unmap(a, 100, 0, ~0ull);
 	ASSERT_TRUE(proc_of(a, 100, &pi), "listed");
 	ASSERT_EQ(pi.map_bytes, 0, "everything");
@@ -1117,7 +1117,8 @@ static void test_mremap_moves_and_keeps_stack(void)
 	ASSERT_EQ(si->oldest_ts, 5, "original age kept");
 	free(s.v);
 	send_unmap(a, 100, MA, 2 * PG);
-	ASSERT_EQ(stats_of(a).unknown_frees, 1, "old place is gone");
+	ASSERT_EQ(stats_of(a).unknown_frees, 0, "unmapping the old place: not unknown");
+	ASSERT_TRUE(proc_of(a, 100, &pi) && pi.map_bytes == 4 * PG, "moved mapping kept");
 
 	/* shrink in place */
 	send_mremap(a, 100, mb, 4 * PG, mb, PG, 2);
@@ -1129,15 +1130,15 @@ static void test_mremap_moves_and_keeps_stack(void)
 	ASSERT_EQ(pi.map_bytes, 3 * PG, "grown");
 	ASSERT_EQ(pi.map_count, 1, "map_count");
 
-	/* a mapping never seen: unknown, and tracked from now on */
+	/* a mapping never seen (made before tracing, or a private file mapping) stays untracked */
 	send_mremap(a, 100, MA + 0x900000, PG, MA + 0xa00000, 2 * PG, 9);
-	ASSERT_EQ(stats_of(a).unknown_frees, 2, "unknown old mapping");
+	ASSERT_EQ(stats_of(a).unknown_frees, 0, "not an unknown free");
 	ASSERT_TRUE(proc_of(a, 100, &pi), "listed");
-	ASSERT_EQ(pi.map_bytes, 5 * PG, "new place tracked");
-	ASSERT_EQ(pi.map_count, 2, "map_count");
+	ASSERT_EQ(pi.map_bytes, 3 * PG, "new place not tracked");
+	ASSERT_EQ(pi.map_count, 1, "map_count");
 	send_unmap(a, 100, MA + 0xa00000, 2 * PG);
 	send_unmap(a, 100, mb, 3 * PG);
-	ASSERT_EQ(stats_of(a).unknown_frees, 2, "both known");
+	ASSERT_EQ(stats_of(a).unknown_frees, 0, "nothing unknown");
 	ASSERT_EQ(stats_of(a).live, 0, "live");
 	agg__free(a);
 }
@@ -1617,8 +1618,7 @@ static void churn_step(struct agg *a, struct model *mo, __u64 *rng, __u64 ts, in
 			model_pages_set(m, pg, npg, site);
 		} else if (k < 8) {
 			send_unmap(a, tgid, ch_page(pg), (__u64)npg * PG);
-			if (!model_pages_cut(m, pg, npg))
-				mo->unknown++;
+			model_pages_cut(m, pg, npg); /* unmapping the untracked is not unknown */
 		} else {
 			int pg2 = (int)(rng_next(rng) % CH_PAGES),
 			    npg2 = 1 + (int)(rng_next(rng) % 8);
@@ -1627,13 +1627,11 @@ static void churn_step(struct agg *a, struct model *mo, __u64 *rng, __u64 ts, in
 			SEND(a, .type = LT_EV_MREMAP, .tgid = tgid, .old_addr = ch_page(pg),
 			     .aux = (__u64)npg * PG, .addr = ch_page(pg2), .size = (__u64)npg2 * PG,
 			     .site = site, .ts = ts);
-			if (!kept) {
-				mo->unknown++;
-				kept = site + 1;
-			}
+			/* moving a mapping we never saw: it stays untracked */
 			model_pages_cut(m, pg, npg);
 			model_pages_cut(m, pg2, npg2);
-			model_pages_set(m, pg2, npg2, kept - 1);
+			if (kept)
+				model_pages_set(m, pg2, npg2, kept - 1);
 		}
 	} else if (op < 99) { /* exec */
 		int i;
