@@ -69,6 +69,14 @@ struct {
 	__type(value, __u8);
 } pids SEC(".maps");
 
+/* Executable files user space has looked at: their mappings need no event. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct lt_obj_key);
+	__type(value, __u8);
+} objs_seen SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, LT_STAT__MAX);
@@ -453,7 +461,9 @@ struct {
 
 static __always_inline bool sc_wanted(__u32 sc)
 {
-	if (sc >= SC_MMAP)
+	if (sc == SC_MMAP)
+		return trace_maps || watch_exec_maps;
+	if (sc > SC_MMAP)
 		return trace_maps;
 	if (sc == SC_TIMER_CREATE || sc == SC_TIMER_DELETE)
 		return trace_timers;
@@ -588,6 +598,41 @@ static __always_inline bool in_allocator(__u32 tid)
 	return bpf_map_lookup_elem(&inflight, &tid) != NULL;
 }
 
+/*
+ * An executable file mapping may bring a new allocator object (a container's
+ * libc, a program started through another loader): tell user space, which
+ * attaches to it. Checked at the exit, so the mapping is there to be read; the
+ * file is named by (dev, inode) because ld.so closes the fd right after. In -c
+ * mode the process is held (SIGSTOP, absorbed by the tracer's ptrace) until
+ * that is done, so no allocation escapes.
+ */
+static __always_inline void exec_map(long fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct lt_obj_key key = {};
+	struct file **fds, *f;
+	struct lt_event *e;
+
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	if (fd >= BPF_CORE_READ(task, files, fdt, max_fds) ||
+	    bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return;
+	key.ino = BPF_CORE_READ(f, f_inode, i_ino);
+	key.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	if (bpf_map_lookup_elem(&objs_seen, &key))
+		return; /* looked at already: attached, or not an allocator */
+	e = event_new(LT_EV_EXEC_MAP);
+	if (!e)
+		return;
+	e->aux = fd;
+	e->size = key.dev;
+	e->old_addr = key.ino;
+	bpf_get_current_comm(&e->comm, sizeof(e->comm));
+	event_send(e, 0, true);
+	if (stop_on_exec_map)
+		bpf_send_signal_thread(SIGSTOP);
+}
+
 static __always_inline int sys_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -717,6 +762,10 @@ static __always_inline int sys_exit(struct trace_event_raw_sys_exit *ctx)
 		emit_simple(LT_EV_TIMER_DELETE, (int)a.args[0], 0, 0);
 		break;
 	case SC_MMAP:
+		if (watch_exec_maps && (a.args[2] & PROT_EXEC) && (long)a.args[4] >= 0)
+			exec_map((long)a.args[4]);
+		if (!trace_maps)
+			break;
 		fl = a.args[3];
 		/* Allocator-internal mappings are the heap's, counted as mem already. */
 		if (in_allocator(tid))
@@ -796,12 +845,6 @@ SYSCALL_PAIR(timer_delete, SC_TIMER_DELETE, 1)
 SYSCALL_PAIR(munmap, SC_MUNMAP, 2)
 SYSCALL_PAIR(mremap, SC_MREMAP, 5)
 
-/* mmap's entry is also on_mmap (exec mappings); its exit is here. */
-SEC("tracepoint/syscalls/sys_exit_mmap")
-int exit_mmap(struct trace_event_raw_sys_exit *ctx)
-{
-	return sys_exit(ctx);
-}
 
 /*
  * An executable file mapping may bring a new allocator object (a container's
@@ -812,23 +855,12 @@ int exit_mmap(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_enter_mmap")
 int on_mmap(struct trace_event_raw_sys_enter *ctx)
 {
-	__u64 prot = ctx->args[2];
-	long fd = (long)ctx->args[4];
-	__u64 id = bpf_get_current_pid_tgid();
-	struct lt_event *e;
+	return sys_enter(ctx, SC_MMAP, 6);
+}
 
-	sys_enter(ctx, SC_MMAP, 6);
-	if (!watch_exec_maps || !(prot & PROT_EXEC) || fd < 0)
-		return 0;
-	if (!want_tgid(id >> 32))
-		return 0;
-	e = event_new(LT_EV_EXEC_MAP);
-	if (!e)
-		return 0;
-	e->aux = fd;
-	bpf_get_current_comm(&e->comm, sizeof(e->comm));
-	event_send(e, 0, true);
-	if (stop_on_exec_map)
-		bpf_send_signal_thread(SIGSTOP);
-	return 0;
+/* mmap's exit serves both exec-map watching and the map kind: always attached. */
+SEC("tracepoint/syscalls/sys_exit_mmap")
+int on_mmap_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return sys_exit(ctx);
 }

@@ -22,7 +22,8 @@ enum lt_ev_type {
 	LT_EV_FORK = 4,    /* tgid = parent, aux = child tgid, comm = child comm */
 	LT_EV_EXEC = 5,    /* tgid execs a new image, comm = new comm */
 	LT_EV_EXIT = 6,    /* the whole thread group is gone (last thread exited) */
-	LT_EV_EXEC_MAP = 7,/* tgid mapped a file executable: aux = fd (read /proc/PID/fd/FD) */
+	LT_EV_EXEC_MAP = 7,/* tgid maps a file not seen before executable: aux = fd, size = kernel
+			    * dev (major << 20 | minor), old_addr = inode */
 	LT_EV_MAP = 8,     /* mmap: addr, size = length, frames[] */
 	LT_EV_UNMAP = 9,   /* munmap: addr, size = length (may be partial) */
 	LT_EV_MREMAP = 10, /* old_addr, aux = old length, addr, size = new length */
@@ -96,6 +97,12 @@ struct lt_sys_extra {
 
 #define LT_SYS_EXTRA_OFF (sizeof(struct lt_event) + LT_MAX_FRAMES * sizeof(__u64))
 #define LT_SYS_EVENT_LEN (LT_SYS_EXTRA_OFF + sizeof(struct lt_sys_extra))
+
+/* A file as the kernel names it: (s_dev, i_ino). s_dev is major << 20 | minor. */
+struct lt_obj_key {
+	__u64 dev;
+	__u64 ino;
+};
 
 /* Counters kept per CPU in the BPF "stats" array; user space sums them. */
 enum lt_stat {

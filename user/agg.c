@@ -1541,6 +1541,42 @@ void agg__set_comm(struct agg *agg, __u32 tgid, const char *comm)
 		comm_set(p, comm);
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+size_t agg__reconcile_fds(struct agg *agg, __u32 tgid, const int *open_fds, size_t n)
+{
+	struct proc *p = proc_find(agg, tgid);
+	struct ltab *t;
+	__u64 *gone;
+	size_t ngone = 0, i;
+	int fd;
+
+	if (!p || p->exited || !p->tab[LT_KIND_FD].n)
+		return 0;
+	t = &p->tab[LT_KIND_FD];
+	/* Collect first: deleting reorders the table under a walk. */
+	gone = malloc(t->n * sizeof(*gone));
+	if (!gone)
+		return 0;
+	for (i = 0; i < t->cap; i++) {
+		if (t->slots[i].meta == LIVE_EMPTY)
+			continue;
+		fd = (int)t->slots[i].key;
+		if (!n || !bsearch(&fd, open_fds, n, sizeof(*open_fds), cmp_int))
+			gone[ngone++] = t->slots[i].key;
+	}
+	for (i = 0; i < ngone; i++)
+		tab_untrack(agg, p, LT_KIND_FD, gone[i]);
+	agg->st.reconciled += ngone;
+	free(gone);
+	return ngone;
+}
+
 void agg__drop_proc(struct agg *agg, __u32 tgid)
 {
 	struct proc *p = proc_find(agg, tgid);

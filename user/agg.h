@@ -41,6 +41,7 @@ struct agg_stats {
 	__u64 stacks;           /* distinct stacks now */
 	__u64 procs;            /* processes in the table now */
 	__u64 bad_events;       /* malformed records (short, unknown type) */
+	__u64 reconciled;       /* fds dropped because /proc/PID/fd no longer had them */
 };
 
 struct agg_stack_info {
@@ -90,6 +91,13 @@ int agg__top_stacks(struct agg *agg, __u64 now_ns, __u64 min_age_ns, unsigned ki
 
 /* Every process in the table, ordered by mem_bytes, then tgid. Caller free()s *out. */
 int agg__procs(struct agg *agg, struct agg_proc_info **out, size_t *n);
+
+/*
+ * The process's fds really open now (from /proc/PID/fd), sorted ascending:
+ * tracked fds not among them were closed by a path we do not see (a close in
+ * a vfork child, an fd passed away) and are dropped. Returns how many.
+ */
+size_t agg__reconcile_fds(struct agg *agg, __u32 tgid, const int *open_fds, size_t n);
 
 /* Forget an exited process kept by keep_exited. */
 void agg__drop_proc(struct agg *agg, __u32 tgid);

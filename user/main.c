@@ -15,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 #include "agg.h"
@@ -34,6 +36,7 @@
 
 struct app {
 	struct options opt;
+	__u8 evbuf[LT_SYS_EVENT_LEN] __attribute__((aligned(8))); /* a syscall event being fixed up */
 	struct tracer *tr;
 	struct agg *agg;
 	struct symbolizer *sym;
@@ -44,6 +47,7 @@ struct app {
 	unsigned long reports;
 	__u8 *need_snap;       /* bitmap: exec'd, take a maps snapshot at its next allocation */
 	unsigned attach_errors;
+	__u64 unwind_failed;   /* syscall events whose wrapper's caller was not found */
 };
 
 static __u64 now_mono(void)
@@ -101,23 +105,23 @@ static void read_comm(struct app *a, __u32 tgid)
 	agg__set_comm(a->agg, tgid, comm);
 }
 
-/* A file was mapped executable: if it is a C library we do not trace yet, attach to it. */
+/*
+ * A file not seen before was mapped executable: if it is a C library we do not
+ * trace yet, attach to it. The BPF side names the file by (dev, inode); the fd
+ * is usually closed by now, so the path comes from the process's maps.
+ */
 static void on_exec_map(struct app *a, const struct lt_event *e)
 {
-	char link[64], path[PATH_MAX], err[256];
-	struct stat st;
-	ssize_t n;
+	dev_t dev = makedev(e->size >> 20, e->size & 0xfffff);
+	ino_t ino = e->old_addr;
+	char path[PATH_MAX], err[256];
 	int ret;
 
-	snprintf(link, sizeof(link), "/proc/%u/fd/%llu", e->tid, (unsigned long long)e->aux);
-	if (stat(link, &st))
-		return; /* already closed: the next exec map of it, or a rescan, will tell */
-	if (tracer__has_object(a->tr, st.st_dev, st.st_ino))
+	if (!(a->opt.kinds & (1u << LT_KIND_MEM)) || tracer__has_object(a->tr, dev, ino))
 		return;
-	n = readlink(link, path, sizeof(path) - 1);
-	if (n <= 0)
-		return;
-	path[n] = 0;
+	if (objects__find_mapped(e->tgid, dev, ino, path, sizeof(path)))
+		return; /* gone already: its next mapping of the file tells again */
+	tracer__mark_seen(a->tr, dev, ino);
 	if (!objects__is_libc(path))
 		return;
 	ret = tracer__attach_object(a->tr, e->tgid, path, err, sizeof(err));
@@ -129,6 +133,154 @@ static void on_exec_map(struct app *a, const struct lt_event *e)
 	}
 }
 
+static const char *family_name(unsigned family)
+{
+	switch (family) {
+	case 1: return "unix";
+	case 2: return "inet";
+	case 10: return "inet6";
+	case 16: return "netlink";
+	case 17: return "packet";
+	case 40: return "vsock";
+	}
+	return NULL;
+}
+
+static const char *socktype_name(unsigned type)
+{
+	switch (type) {
+	case 1: return "stream";
+	case 2: return "dgram";
+	case 3: return "raw";
+	case 5: return "seqpacket";
+	}
+	return NULL;
+}
+
+static bool is_c_library(const char *module)
+{
+	const char *base = strrchr(module, '/');
+
+	base = base ? base + 1 : module;
+	return objects__is_libc(module) || !strncmp(base, "ld-linux", 8) ||
+	       !strncmp(base, "libpthread", 10);
+}
+
+/*
+ * A syscall made inside a C library wrapper (open, socket, timer_create...):
+ * frames[0] is the wrapper, and the kernel's frame-pointer walk skipped the
+ * wrapper's caller. One CFI step on the sampled stack finds it. A raw syscall
+ * outside the C library (Go, a static binary) keeps the function that made it.
+ */
+static void fix_caller(struct app *a, struct lt_event *e, const struct lt_sys_extra *x,
+		       const char **module)
+{
+	struct sym_frame sf;
+	__u64 ret;
+
+	if (symbolizer__resolve(a->sym, e->tgid, x->ip, &sf) == -ENOENT && !sf.module &&
+	    !symbolizer__snapshot(a->sym, e->tgid))
+		symbolizer__resolve(a->sym, e->tgid, x->ip, &sf);
+	*module = sf.module;
+	if (!sf.module || !is_c_library(sf.module))
+		return;
+	if (symbolizer__unwind_step(a->sym, e->tgid, x->ip, x->sp, x->bp, x->stack,
+				    x->stack_words, &ret)) {
+		a->unwind_failed++;
+		return;
+	}
+	if (!e->nframes)
+		e->nframes = 1;
+	/* A wrapper that keeps a frame pointer gave the kernel its caller already. */
+	if (e->nframes > 1 && e->frames[1] == ret) {
+		memmove(&e->frames[0], &e->frames[1], (e->nframes - 1) * sizeof(__u64));
+		e->nframes--;
+		return;
+	}
+	e->frames[0] = ret;
+}
+
+/* "inet/stream": a socket's family and type, kept where a file keeps its path. */
+static void describe_socket(struct lt_event *e, struct lt_sys_extra *x)
+{
+	unsigned family = (e->aux >> 8) & 0xffff, type = (e->aux >> 24) & 0xff;
+	const char *f = family_name(family), *t = socktype_name(type);
+	char fb[16], tb[16];
+
+	if (!family) /* accept(): same as the listening socket, which we do not know */
+		return;
+	if (!f)
+		snprintf(fb, sizeof(fb), "family%u", family), f = fb;
+	if (!t)
+		snprintf(tb, sizeof(tb), "type%u", type), t = tb;
+	snprintf(x->path, sizeof(x->path), "%s/%s", f, t);
+}
+
+/* What an fd is, from its /proc link: for duplicates of fds we never saw open. */
+static enum lt_fd_kind classify_fd_link(const char *l)
+{
+	static const struct {
+		const char *prefix;
+		enum lt_fd_kind kind;
+	} kinds[] = {
+		{ "socket:", LT_FD_SOCKET },	      { "pipe:", LT_FD_PIPE },
+		{ "anon_inode:[eventfd]", LT_FD_EVENTFD }, { "anon_inode:[eventpoll]", LT_FD_EPOLL },
+		{ "anon_inode:[signalfd]", LT_FD_SIGNALFD }, { "anon_inode:[timerfd]", LT_FD_TIMERFD },
+		{ "anon_inode:inotify", LT_FD_INOTIFY },    { "/memfd:", LT_FD_MEMFD },
+		{ "anon_inode:[pidfd]", LT_FD_PIDFD },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strncmp(l, kinds[i].prefix, strlen(kinds[i].prefix)))
+			return kinds[i].kind;
+	return l[0] == '/' ? LT_FD_FILE : LT_FD_UNKNOWN;
+}
+
+static void describe_dup(struct lt_event *e, struct lt_sys_extra *x)
+{
+	char link[64], target[LT_PATH_LEN];
+	enum lt_fd_kind kind;
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%u/fd/%llu", e->tid, (unsigned long long)e->addr);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		return;
+	target[n] = 0;
+	kind = classify_fd_link(target);
+	e->aux = kind;
+	if (kind == LT_FD_FILE || kind == LT_FD_MEMFD)
+		snprintf(x->path, sizeof(x->path), "%s", kind == LT_FD_MEMFD ? target + 7 : target);
+}
+
+/*
+ * Syscall events arrive with the libc wrapper as frames[0]; make it the
+ * wrapper's caller, and say what a socket or a duplicate is. Works on a copy:
+ * the ring buffer is read-only.
+ */
+static const struct lt_event *fix_sys_event(struct app *a, const struct lt_event *in, size_t len)
+{
+	struct lt_event *e = (struct lt_event *)a->evbuf;
+	struct lt_sys_extra *x = (struct lt_sys_extra *)(a->evbuf + LT_SYS_EXTRA_OFF);
+	const char *module = NULL, *base;
+
+	if (len < LT_SYS_EVENT_LEN || in->nframes > LT_MAX_FRAMES)
+		return in;
+	memcpy(a->evbuf, in, LT_SYS_EVENT_LEN);
+	x->path[LT_PATH_LEN - 1] = 0;
+	fix_caller(a, e, x, &module);
+	/* ld.so's own mmap wrapper: the loader mapping a program, not the program's mapping. */
+	base = module ? strrchr(module, '/') : NULL;
+	if (e->type == LT_EV_MAP && base && !strncmp(base + 1, "ld-linux", 8))
+		return NULL;
+	if (e->type == LT_EV_FD_OPEN && (e->aux & 0xff) == LT_FD_SOCKET && !x->path[0])
+		describe_socket(e, x);
+	else if (e->type == LT_EV_FD_OPEN && (e->flags & LT_F_DUP))
+		describe_dup(e, x);
+	return e;
+}
+
 static int on_sample(void *ctx, void *data, size_t len)
 {
 	struct app *a = ctx;
@@ -137,6 +289,11 @@ static int on_sample(void *ctx, void *data, size_t len)
 
 	if (len < sizeof(*e))
 		return 0;
+	if (e->flags & LT_F_SYS_EXTRA) {
+		e = fix_sys_event(a, e, len);
+		if (!e)
+			return 0;
+	}
 	switch (e->type) {
 	case LT_EV_EXEC_MAP:
 		on_exec_map(a, e);
@@ -171,6 +328,53 @@ static int on_sample(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+static int cmp_int(const void *x, const void *y)
+{
+	int a = *(const int *)x, b = *(const int *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Drop tracked fds that /proc/PID/fd no longer has: a report never shows a closed fd. */
+static void reconcile_fds(struct app *a)
+{
+	struct agg_proc_info *procs;
+	size_t n, i, nfds, cap = 0;
+	int *fds = NULL, *grown;
+	struct dirent *de;
+	char path[64];
+	DIR *d;
+
+	if (agg__procs(a->agg, &procs, &n))
+		return;
+	for (i = 0; i < n; i++) {
+		if (!procs[i].fds || procs[i].exited)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%u/fd", procs[i].tgid);
+		d = opendir(path);
+		if (!d)
+			continue; /* exiting: its exit event will clear it */
+		nfds = 0;
+		while ((de = readdir(d))) {
+			if (de->d_name[0] < '0' || de->d_name[0] > '9')
+				continue;
+			if (nfds == cap) {
+				cap = cap ? 2 * cap : 256;
+				grown = realloc(fds, cap * sizeof(*fds));
+				if (!grown)
+					break;
+				fds = grown;
+			}
+			fds[nfds++] = atoi(de->d_name);
+		}
+		closedir(d);
+		qsort(fds, nfds, sizeof(*fds), cmp_int);
+		agg__reconcile_fds(a->agg, procs[i].tgid, fds, nfds);
+	}
+	free(fds);
+	free(procs);
+}
+
 static int report(struct app *a, bool final)
 {
 	struct report_params p = {
@@ -187,6 +391,8 @@ static int report(struct app *a, bool final)
 
 	tracer__consume(a->tr);
 	tracer__stats(a->tr, p.bpf);
+	if (a->opt.kinds & (1u << LT_KIND_FD))
+		reconcile_fds(a);
 	ret = report__build(a->agg, a->sym, &p, &r);
 	if (ret) {
 		fprintf(stderr, "leaktrace: cannot build a report: %s\n", strerror(-ret));

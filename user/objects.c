@@ -232,11 +232,20 @@ int objects__open_in_root(pid_t pid, const char *path)
 	return fd;
 }
 
-/* Parse "start-end perms off dev:dev ino path" and call cb for C libraries. */
-static int scan_maps(pid_t pid, objects_found_fn cb, void *ctx)
+/* One line of /proc/PID/maps: "start-end perms off maj:min ino path". */
+struct maps_line {
+	char perms[8];
+	dev_t dev;
+	ino_t ino;
+	char path[PATH_MAX];
+};
+
+/* Call cb for each file-backed executable mapping; stop at its first non-zero return. */
+static int maps_each_exec(pid_t pid, int (*cb)(void *ctx, const struct maps_line *l), void *ctx)
 {
-	char fname[64], line[PATH_MAX + 128], perms[8], path[PATH_MAX];
+	char fname[64], line[PATH_MAX + 128];
 	unsigned long long start, end, off, ino;
+	struct maps_line l;
 	unsigned maj, min;
 	FILE *f;
 	int ret = 0;
@@ -246,18 +255,66 @@ static int scan_maps(pid_t pid, objects_found_fn cb, void *ctx)
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		path[0] = 0;
-		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %4095[^\n]", &start, &end, perms,
-			   &off, &maj, &min, &ino, path) < 8)
+		l.path[0] = 0;
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %4095[^\n]", &start, &end, l.perms,
+			   &off, &maj, &min, &ino, l.path) < 8)
 			continue;
-		if (perms[2] != 'x' || path[0] != '/' || !objects__is_libc(path))
+		if (l.perms[2] != 'x' || l.path[0] != '/')
 			continue;
-		ret = cb(ctx, pid, path, makedev(maj, min), (ino_t)ino);
+		l.dev = makedev(maj, min);
+		l.ino = (ino_t)ino;
+		ret = cb(ctx, &l);
 		if (ret)
 			break;
 	}
 	fclose(f);
 	return ret;
+}
+
+struct find_ctx {
+	dev_t dev;
+	ino_t ino;
+	char *path;
+	size_t len;
+};
+
+static int find_one(void *ctx, const struct maps_line *l)
+{
+	struct find_ctx *c = ctx;
+
+	if (l->dev != c->dev || l->ino != c->ino)
+		return 0;
+	snprintf(c->path, c->len, "%s", l->path);
+	return 1;
+}
+
+int objects__find_mapped(pid_t pid, dev_t dev, ino_t ino, char *path, size_t len)
+{
+	struct find_ctx c = { .dev = dev, .ino = ino, .path = path, .len = len };
+
+	return maps_each_exec(pid, find_one, &c) == 1 ? 0 : -ENOENT;
+}
+
+struct scan_ctx {
+	pid_t pid;
+	objects_found_fn cb;
+	void *ctx;
+};
+
+static int scan_one(void *ctx, const struct maps_line *l)
+{
+	struct scan_ctx *c = ctx;
+
+	if (!objects__is_libc(l->path))
+		return 0;
+	return c->cb(c->ctx, c->pid, l->path, l->dev, l->ino);
+}
+
+static int scan_maps(pid_t pid, objects_found_fn cb, void *ctx)
+{
+	struct scan_ctx c = { .pid = pid, .cb = cb, .ctx = ctx };
+
+	return maps_each_exec(pid, scan_one, &c);
 }
 
 int objects__scan_libcs(pid_t pid, objects_found_fn cb, void *ctx)

@@ -63,6 +63,9 @@ int objects__open_in_root(pid_t pid, const char *path);
 /* Callback per distinct libc found in /proc/ * /maps: (pid that maps it, path, dev, ino). */
 typedef int (*objects_found_fn)(void *ctx, pid_t pid, const char *path, dev_t dev, ino_t ino);
 
+/* Find the path under which pid maps the file (dev, ino). Returns 0 or -ENOENT. */
+int objects__find_mapped(pid_t pid, dev_t dev, ino_t ino, char *path, size_t len);
+
 /* Scan one process's maps (pid > 0) or every process (pid == 0) for C libraries. */
 int objects__scan_libcs(pid_t pid, objects_found_fn cb, void *ctx);
 

@@ -132,9 +132,20 @@ int report__build(struct agg *agg, struct symbolizer *sym, const struct report_p
 		for (j = 0; j < (size_t)rs->npaths; j++)
 			rs->paths[j] = si->paths[j];
 		rs->frames = &s->frames[fi];
-		rs->nframes = si->nframes;
-		for (j = 0; j < si->nframes; j++)
-			resolve_frame(sym, pi, si->frames[j], &s->frames[fi++], &resnapped);
+		for (j = 0; j < si->nframes; j++) {
+			struct report_frame *f = &s->frames[fi];
+
+			resolve_frame(sym, pi, si->frames[j], f, &resnapped);
+			/*
+			 * A return address lies in executable code. Past frames[0], one
+			 * that does not is the frame-pointer walk reading garbage (code
+			 * without frame pointers): the stack ends there.
+			 */
+			if (j > 0 && !f->module && rs->frames[0].module)
+				break;
+			fi++;
+		}
+		rs->nframes = (int)(&s->frames[fi] - rs->frames);
 	}
 	/* Process names in stacks must outlive by_tgid: point them at pinfo. */
 	for (i = 0; i < nstacks; i++) {

@@ -69,4 +69,14 @@ void symbolizer__stats(const struct symbolizer *s, struct symbolizer_stats *st);
 /* Lower (or raise) the limits above, for tests and small hosts; 0 keeps a limit as is. */
 void symbolizer__set_limits(struct symbolizer *s, size_t max_snapshots, size_t max_modules);
 
+/*
+ * One unwind step at a syscall: ip, sp, bp are the user registers and stack[]
+ * the words at sp. Finds the return address of the function holding ip through
+ * its CFI (.eh_frame), for code without frame pointers. Returns 0 and
+ * *ret_addr, -ENOENT (no CFI or no snapshot), -ERANGE (the slot lies past the
+ * sampled words) or -ENOTSUP (a CFA rule other than register + offset).
+ */
+int symbolizer__unwind_step(struct symbolizer *s, pid_t pid, __u64 ip, __u64 sp, __u64 bp,
+			    const __u64 *stack, unsigned words, __u64 *ret_addr);
+
 #endif /* LEAKTRACE_SYMBOLIZE_H */

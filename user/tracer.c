@@ -7,6 +7,7 @@
  * out of tracer__new() and tracer__free() destroys what was made.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "leaktrace.skel.h"
@@ -154,6 +156,7 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 	t->skel->rodata->follow_forks = cfg->follow_forks;
 	t->skel->rodata->stop_on_exec_map = cfg->stop_on_exec_map;
 	t->skel->rodata->probe_floor = cfg->probe_floor;
+	t->skel->rodata->watch_exec_maps = cfg->kinds & (1u << LT_KIND_MEM);
 	t->skel->rodata->max_frames = cfg->max_frames;
 	t->skel->rodata->wakeup_bytes = cfg->ringbuf_size / 4;
 	bpf_map__set_max_entries(t->skel->maps.rb, cfg->ringbuf_size);
@@ -178,8 +181,9 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 	t->skel->links.on_exec = bpf_program__attach(t->skel->progs.on_exec);
 	t->skel->links.on_exit = bpf_program__attach(t->skel->progs.on_exit);
 	t->skel->links.on_mmap = bpf_program__attach(t->skel->progs.on_mmap);
+	t->skel->links.on_mmap_exit = bpf_program__attach(t->skel->progs.on_mmap_exit);
 	if (!t->skel->links.on_fork || !t->skel->links.on_exec || !t->skel->links.on_exit ||
-	    !t->skel->links.on_mmap) {
+	    !t->skel->links.on_mmap || !t->skel->links.on_mmap_exit) {
 		ret = -errno;
 		set_err(err, errlen, "cannot attach the sched/syscalls tracepoints: %s%s",
 			strerror(-ret), load_hint(-ret));
@@ -201,20 +205,74 @@ fail:
 	return ret < 0 ? ret : -EINVAL;
 }
 
+#define DETACH_THREADS 16
+
+struct detach_job {
+	struct bpf_link **links;
+	int n, first, step;
+};
+
+static void *detach_worker(void *arg)
+{
+	struct detach_job *j = arg;
+	int i;
+
+	for (i = j->first; i < j->n; i += j->step)
+		bpf_link__destroy(j->links[i]);
+	return NULL;
+}
+
+/*
+ * Each uprobe or tracepoint detach waits for an RCU grace period in the kernel
+ * (tens of ms here): one by one, a hundred links take seconds. Detached from
+ * several threads at once, the waits overlap.
+ */
+static void destroy_links(struct bpf_link **links, int n)
+{
+	struct detach_job jobs[DETACH_THREADS];
+	pthread_t th[DETACH_THREADS];
+	bool started[DETACH_THREADS] = {};
+	int nth = n < DETACH_THREADS ? n : DETACH_THREADS, i;
+
+	for (i = 0; i < nth; i++) {
+		jobs[i] = (struct detach_job){ .links = links, .n = n, .first = i, .step = nth };
+		started[i] = !pthread_create(&th[i], NULL, detach_worker, &jobs[i]);
+	}
+	for (i = 0; i < nth; i++) {
+		if (started[i])
+			pthread_join(th[i], NULL);
+		else
+			detach_worker(&jobs[i]); /* no thread: do its share here */
+	}
+}
+
 void tracer__free(struct tracer *t)
 {
-	int i, j;
+	struct bpf_link **all;
+	int i, j, n = 0;
 
 	if (!t)
 		return;
 	ring_buffer__free(t->rb);
-	for (i = 0; i < t->nsys; i++)
-		bpf_link__destroy(t->sys_links[i]);
+	all = calloc(tracer__nr_links(t), sizeof(*all));
+	for (i = 0; i < t->nsys; i++) {
+		if (all)
+			all[n++] = t->sys_links[i];
+		else
+			bpf_link__destroy(t->sys_links[i]);
+	}
 	for (i = 0; i < t->nobjs; i++) {
-		for (j = 0; j < t->objs[i].nlinks; j++)
-			bpf_link__destroy(t->objs[i].links[j]);
+		for (j = 0; j < t->objs[i].nlinks; j++) {
+			if (all)
+				all[n++] = t->objs[i].links[j];
+			else
+				bpf_link__destroy(t->objs[i].links[j]);
+		}
 		free(t->objs[i].path);
 	}
+	if (all)
+		destroy_links(all, n);
+	free(all);
 	leaktrace_bpf__destroy(t->skel);
 	free(t);
 }
@@ -227,6 +285,18 @@ int tracer__add_pid(struct tracer *t, pid_t tgid)
 	if (bpf_map__update_elem(t->skel->maps.pids, &key, sizeof(key), &one, sizeof(one), 0))
 		return -errno;
 	return 0;
+}
+
+void tracer__mark_seen(struct tracer *t, dev_t dev, ino_t ino)
+{
+	/* The kernel's s_dev packs major << 20 | minor; st_dev packs them otherwise. */
+	struct lt_obj_key key = {
+		.dev = (__u64)major(dev) << 20 | minor(dev),
+		.ino = ino,
+	};
+	__u8 one = 1;
+
+	bpf_map__update_elem(t->skel->maps.objs_seen, &key, sizeof(key), &one, sizeof(one), 0);
 }
 
 bool tracer__has_object(const struct tracer *t, dev_t dev, ino_t ino)
@@ -246,7 +316,7 @@ int tracer__nr_objects(const struct tracer *t)
 
 int tracer__nr_links(const struct tracer *t)
 {
-	int i, n = 4 + t->nsys;
+	int i, n = 5 + t->nsys;
 
 	for (i = 0; i < t->nobjs; i++)
 		n += t->objs[i].nlinks;
@@ -356,6 +426,7 @@ int tracer__attach_object(struct tracer *t, pid_t pid, const char *path, char *e
 		goto out;
 	}
 	t->nobjs++;
+	tracer__mark_seen(t, st.st_dev, st.st_ino);
 out:
 	close(fd);
 	return ret;

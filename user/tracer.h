@@ -45,6 +45,9 @@ int tracer__add_pid(struct tracer *t, pid_t tgid);
  */
 int tracer__attach_object(struct tracer *t, pid_t pid, const char *path, char *err,
 			  size_t errlen);
+/* Tell the BPF side that executable mappings of (dev, ino) need no more events. */
+void tracer__mark_seen(struct tracer *t, dev_t dev, ino_t ino);
+
 /* Is (dev, ino) attached already? */
 bool tracer__has_object(const struct tracer *t, dev_t dev, ino_t ino);
 int tracer__nr_objects(const struct tracer *t);

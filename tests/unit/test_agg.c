@@ -1368,6 +1368,30 @@ static void test_close_range_cloexec_marks_only(void)
 	agg__free(a);
 }
 
+static void test_reconcile_drops_fds_closed_unseen(void)
+{
+	struct agg *a = agg__new(NULL);
+	static const int open_now[] = { 3, 5, 9 };
+	struct agg_proc_info pi;
+	int fd;
+
+	for (fd = 3; fd <= 7; fd++)
+		send_fd_open(a, 100, fd, LT_FD_FILE, "/f", false, 40);
+	send_fd_open(a, 200, 4, LT_FD_PIPE, NULL, false, 41);
+	ASSERT_EQ(agg__reconcile_fds(a, 100, open_now, 3), 3, "4, 6, 7 were closed unseen");
+	ASSERT_TRUE(proc_of(a, 100, &pi), "listed");
+	ASSERT_EQ(pi.fds, 2, "3 and 5 remain");
+	ASSERT_EQ(stats_of(a).reconciled, 3, "counted");
+	ASSERT_TRUE(proc_of(a, 200, &pi) && pi.fds == 1, "another process is untouched");
+	ASSERT_EQ(agg__reconcile_fds(a, 100, open_now, 3), 0, "idempotent");
+	ASSERT_EQ(agg__reconcile_fds(a, 100, NULL, 0), 2, "none open");
+	ASSERT_EQ(agg__reconcile_fds(a, 999, open_now, 3), 0, "unknown process");
+	send_fd_close(a, 200, 4);
+	ASSERT_EQ(stats_of(a).live, 0, "live");
+	ASSERT_EQ(stats_of(a).unknown_frees, 0, "no unknown closes");
+	agg__free(a);
+}
+
 static void test_fd_cloexec_event_sets_and_clears(void)
 {
 	struct agg *a = agg__new(NULL);
@@ -1949,6 +1973,7 @@ int main(void)
 	RUN_TEST(test_mremap_moves_and_keeps_stack);
 	RUN_TEST(test_fd_kinds_and_paths);
 	RUN_TEST(test_fd_sys_extra_path_and_dup);
+	RUN_TEST(test_reconcile_drops_fds_closed_unseen);
 	RUN_TEST(test_fd_path_without_nul);
 	RUN_TEST(test_fd_open_on_outstanding_fd_replaces);
 	RUN_TEST(test_close_range_closes_tracked_fds);
