@@ -84,6 +84,18 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
+struct rss_state {
+	__s64 member[4]; /* MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES, in bytes */
+	__s64 sent;      /* RSS last reported */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32); /* tgid */
+	__type(value, struct rss_state);
+} rss SEC(".maps");
+
 /* One event being built per CPU: the record is variable-length (frames). */
 struct scratch {
 	__u8 buf[LT_SYS_EVENT_LEN];
@@ -415,6 +427,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	e->aux = BPF_CORE_READ(p, exit_code);
 	BPF_CORE_READ_STR_INTO(&e->comm, p, comm);
 	event_send(e, 0, true);
+	bpf_map_delete_elem(&rss, &tgid);
 	if (filter_pids && follow_forks)
 		bpf_map_delete_elem(&pids, &tgid);
 	return 0;
@@ -863,4 +876,42 @@ SEC("tracepoint/syscalls/sys_exit_mmap")
 int on_mmap_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	return sys_exit(ctx);
+}
+
+/* ---- resident set size: kmem/rss_stat, for growth of heaps that are not libc's ---- */
+
+const volatile bool trace_rss = false;
+const volatile __s64 rss_step = 1 << 20; /* report a process's RSS when it moved this much */
+
+SEC("tracepoint/kmem/rss_stat")
+int on_rss_stat(struct trace_event_raw_rss_stat *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct rss_state *st, zero = {};
+	int member = ctx->member;
+	struct lt_event *e;
+	__s64 now, moved;
+
+	/* Only the current task's mm can be tied to a process here. */
+	if (!trace_rss || !ctx->curr || member < 0 || member > 3 || !want_tgid(tgid))
+		return 0;
+	st = bpf_map_lookup_elem(&rss, &tgid);
+	if (!st) {
+		bpf_map_update_elem(&rss, &tgid, &zero, BPF_NOEXIST);
+		st = bpf_map_lookup_elem(&rss, &tgid);
+		if (!st)
+			return 0;
+	}
+	st->member[member & 3] = ctx->size;
+	now = st->member[0] + st->member[1] + st->member[3];
+	moved = now - st->sent;
+	if (moved < rss_step && moved > -rss_step)
+		return 0;
+	st->sent = now;
+	e = event_new(LT_EV_RSS);
+	if (!e)
+		return 0;
+	e->size = now;
+	event_send(e, 0, false);
+	return 0;
 }

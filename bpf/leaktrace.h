@@ -33,6 +33,7 @@ enum lt_ev_type {
 	LT_EV_TIMER_CREATE = 14,   /* addr = timer id, frames[] */
 	LT_EV_TIMER_DELETE = 15,   /* addr = timer id */
 	LT_EV_FD_CLOEXEC = 16,     /* addr = fd marked close-on-exec (aux = 1) or cleared (aux = 0) */
+	LT_EV_RSS = 17,            /* size = resident set size in bytes (file + anon + shmem) */
 	LT_EV__MAX
 };
 

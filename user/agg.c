@@ -172,6 +172,7 @@ struct proc {
 	char comm[LT_COMM_LEN];
 	__u64 bytes[LT_KIND__MAX];
 	__u64 count[LT_KIND__MAX];
+	__u64 rss; /* last LT_EV_RSS: resident bytes */
 	struct ltab tab[LT_KIND__MAX]; /* mem, fd, timer; maps live in maps[] */
 	struct mapr *maps;	       /* sorted by start, never overlapping */
 	__u32 nmaps, maps_cap;
@@ -1470,6 +1471,9 @@ unsigned agg__on_event(struct agg *agg, const struct lt_event *e, size_t len)
 	case LT_EV_TIMER_CREATE:
 		tab_track(agg, p, LT_KIND_TIMER, e, e->addr, 0, 0, &res);
 		break;
+	case LT_EV_RSS:
+		p->rss = e->size;
+		break;
 	case LT_EV_TIMER_DELETE:
 		if (!tab_untrack(agg, p, LT_KIND_TIMER, e->addr))
 			agg->st.unknown_frees++;
@@ -1610,10 +1614,13 @@ struct stack_acc {
 struct acc_scan {
 	struct stack_acc *acc;
 	__u64 now, min_age;
+	__u64 since; /* only resources created at or after this (0: all) */
 };
 
 static bool acc_old_enough(const struct acc_scan *sc, __u64 ts)
 {
+	if (ts < sc->since)
+		return false;
 	return !sc->min_age || (sc->now >= sc->min_age && ts <= sc->now - sc->min_age);
 }
 
@@ -1704,10 +1711,10 @@ static void stack_info_fill(const struct agg *agg, const struct stack *s, const 
 	info->frames = s->frames;
 }
 
-int agg__top_stacks(struct agg *agg, __u64 now_ns, __u64 min_age_ns, unsigned kinds_mask,
-		    size_t top_n, struct agg_stack_info **out, size_t *n)
+/* Top stacks over every process (tgid 0) or one, of what sc lets through. */
+static int top_stacks(struct agg *agg, struct acc_scan sc, __u32 tgid, unsigned kinds_mask,
+		      size_t top_n, struct agg_stack_info **out, size_t *n)
 {
-	struct acc_scan sc = {.now = now_ns, .min_age = min_age_ns};
 	struct agg_stack_info *infos = NULL;
 	struct rank *ranks = NULL;
 	size_t ninfos = 0, nranks, take, r;
@@ -1728,7 +1735,7 @@ int agg__top_stacks(struct agg *agg, __u64 now_ns, __u64 min_age_ns, unsigned ki
 		goto out;
 	}
 	for (i = 0; i < agg->pcap; i++)
-		if (agg->pidx[i].p)
+		if (agg->pidx[i].p && (!tgid || agg->pidx[i].p->tgid == tgid))
 			acc_scan_proc(&sc, agg->pidx[i].p, kinds_mask);
 
 	for (kind = 0; kind < LT_KIND__MAX; kind++) {
@@ -1762,6 +1769,24 @@ out:
 	free(ranks);
 	free(sc.acc);
 	return err;
+}
+
+int agg__top_stacks(struct agg *agg, __u64 now_ns, __u64 min_age_ns, unsigned kinds_mask,
+		    size_t top_n, struct agg_stack_info **out, size_t *n)
+{
+	struct acc_scan sc = {.now = now_ns, .min_age = min_age_ns};
+
+	return top_stacks(agg, sc, 0, kinds_mask, top_n, out, n);
+}
+
+int agg__top_stacks_since(struct agg *agg, __u32 tgid, __u64 since_ns, unsigned kinds_mask,
+			  size_t top_n, struct agg_stack_info **out, size_t *n)
+{
+	struct acc_scan sc = {.since = since_ns ? since_ns : 1};
+
+	if (!tgid)
+		return -EINVAL;
+	return top_stacks(agg, sc, tgid, kinds_mask, top_n, out, n);
 }
 
 static int proc_info_cmp(const void *a, const void *b)
@@ -1803,6 +1828,7 @@ int agg__procs(struct agg *agg, struct agg_proc_info **out, size_t *n)
 		info->map_count = p->count[LT_KIND_MAP];
 		info->fds = p->count[LT_KIND_FD];
 		info->timers = p->count[LT_KIND_TIMER];
+		info->rss = p->rss;
 		k++;
 	}
 	qsort(infos, k, sizeof(*infos), proc_info_cmp);

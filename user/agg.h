@@ -65,6 +65,7 @@ struct agg_proc_info {
 	__u64 mem_bytes, mem_count; /* all outstanding, whatever their age */
 	__u64 map_bytes, map_count;
 	__u64 fds, timers;
+	__u64 rss; /* resident bytes, from the last LT_EV_RSS (0: none seen) */
 };
 
 /* limits may be NULL; a zero max_tracked or max_stacks means no limit. */
@@ -88,6 +89,15 @@ void agg__set_comm(struct agg *agg, __u32 tgid, const char *comm);
  */
 int agg__top_stacks(struct agg *agg, __u64 now_ns, __u64 min_age_ns, unsigned kinds_mask,
 		    size_t top_n, struct agg_stack_info **out, size_t *n);
+
+/*
+ * What process tgid gained since since_ns and still holds, per stack: its
+ * outstanding resources of kinds_mask created at or after since_ns. The stacks
+ * that grew in a growth window. Scans that process only. Same ordering and
+ * ownership as agg__top_stacks().
+ */
+int agg__top_stacks_since(struct agg *agg, __u32 tgid, __u64 since_ns, unsigned kinds_mask,
+			  size_t top_n, struct agg_stack_info **out, size_t *n);
 
 /* Every process in the table, ordered by mem_bytes, then tgid. Caller free()s *out. */
 int agg__procs(struct agg *agg, struct agg_proc_info **out, size_t *n);

@@ -1368,6 +1368,45 @@ static void test_close_range_cloexec_marks_only(void)
 	agg__free(a);
 }
 
+static void test_rss_is_the_latest_sample(void)
+{
+	struct agg *a = agg__new(NULL);
+	struct agg_proc_info pi;
+	unsigned r;
+
+	r = SEND(a, .type = LT_EV_RSS, .tgid = 300, .size = 4 << 20);
+	ASSERT_TRUE(r & AGG_R_NEW_PROC, "an RSS sample makes the process known");
+	SEND(a, .type = LT_EV_RSS, .tgid = 300, .size = 6 << 20);
+	ASSERT_TRUE(proc_of(a, 300, &pi), "listed");
+	ASSERT_EQ(pi.rss, 6 << 20, "latest");
+	ASSERT_EQ(pi.mem_bytes, 0, "no heap");
+	ASSERT_EQ(stats_of(a).live, 0, "RSS is not a tracked resource");
+	agg__free(a);
+}
+
+static void test_top_stacks_since_is_growth_of_one_process(void)
+{
+	struct agg *a = agg__new(NULL);
+	struct agg_stack_info *v;
+	size_t n;
+
+	send_alloc(a, 100, 0x1000, 100, 1, 10); /* before the window */
+	send_alloc(a, 100, 0x2000, 200, 1, 50);
+	send_alloc(a, 100, 0x3000, 300, 2, 60);
+	send_alloc(a, 100, 0x4000, 400, 2, 70);
+	send_free(a, 100, 0x4000);		/* gained and gave back: not growth */
+	send_alloc(a, 200, 0x2000, 999, 1, 55); /* another process */
+	ASSERT_EQ(agg__top_stacks_since(a, 100, 40, ALL_KINDS, 10, &v, &n), 0, "since");
+	ASSERT_EQ(n, 2, "two stacks grew");
+	ASSERT_EQ(v[0].tgid, 100, "only that process");
+	ASSERT_EQ(v[0].bytes, 300, "site 2 first: 300");
+	ASSERT_EQ(v[1].bytes, 200, "site 1: only what came after since");
+	ASSERT_EQ(v[1].count, 1, "count");
+	free(v);
+	ASSERT_EQ(agg__top_stacks_since(a, 0, 40, ALL_KINDS, 10, &v, &n), -EINVAL, "tgid 0");
+	agg__free(a);
+}
+
 static void test_reconcile_drops_fds_closed_unseen(void)
 {
 	struct agg *a = agg__new(NULL);
@@ -1974,6 +2013,8 @@ int main(void)
 	RUN_TEST(test_fd_kinds_and_paths);
 	RUN_TEST(test_fd_sys_extra_path_and_dup);
 	RUN_TEST(test_reconcile_drops_fds_closed_unseen);
+	RUN_TEST(test_rss_is_the_latest_sample);
+	RUN_TEST(test_top_stacks_since_is_growth_of_one_process);
 	RUN_TEST(test_fd_path_without_nul);
 	RUN_TEST(test_fd_open_on_outstanding_fd_replaces);
 	RUN_TEST(test_close_range_closes_tracked_fds);
