@@ -6,6 +6,7 @@
  *
  * Feeds synthetic records only; must not depend on BPF, /proc or the clock.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 
