@@ -26,15 +26,17 @@ endif
 
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
-CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(OUT) -Iuser -Ibpf $(EXTRA_CFLAGS)
-LDLIBS   := -lbpf -ldw -lelf -lz -lcapstone -lm $(EXTRA_LDLIBS)
+CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(OUT) -I$(OUT)/user -Iuser -Ibpf $(EXTRA_CFLAGS)
+LDLIBS   := -lbpf -ldw -lelf -lz -lcapstone -lprotobuf-c -lm $(EXTRA_LDLIBS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf -Wall -Werror
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 USER_SRCS := $(wildcard user/*.c)
-USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
+PROTOS    := $(wildcard user/*.proto)
+PROTO_GEN := $(patsubst user/%.proto,$(OUT)/user/%.pb-c.c,$(PROTOS))
+USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS)) $(PROTO_GEN:.c=.o)
 LIB_OBJS  := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
@@ -58,8 +60,17 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-# Objects that include a skeleton depend on it being generated first.
-$(OUT)/user/%.o: user/%.c | $(OUT)/user $(SKELS)
+# protobuf-c code for the pprof writer, generated from user/*.proto.
+$(OUT)/user/%.pb-c.c $(OUT)/user/%.pb-c.h: user/%.proto | $(OUT)/user
+	$(call msg,PROTOC,$@)
+	$(Q)protoc-c --proto_path=user --c_out=$(OUT)/user $<
+
+$(OUT)/user/%.pb-c.o: $(OUT)/user/%.pb-c.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(OUT)/user -MMD -MP -c $< -o $@
+
+# Objects that include a generated header depend on it being generated first.
+$(OUT)/user/%.o: user/%.c | $(OUT)/user $(SKELS) $(PROTO_GEN)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 

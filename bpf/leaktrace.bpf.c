@@ -732,7 +732,8 @@ static __always_inline int sys_exit(struct trace_event_raw_sys_exit *ctx)
 		break;
 	case SC_SIGNALFD:
 	case SC_SIGNALFD4:
-		if ((long)a.args[0] == -1) /* else it changed the mask of an existing one */
+		/* The fd argument is an int: -1 arrives zero-extended. Else it re-masked one. */
+		if ((int)a.args[0] == -1)
 			emit_fd(ctx, ret, LT_FD_SIGNALFD, 0,
 				a.sc == SC_SIGNALFD4 && (a.args[3] & O_CLOEXEC_), NULL);
 		break;
@@ -775,8 +776,8 @@ static __always_inline int sys_exit(struct trace_event_raw_sys_exit *ctx)
 		emit_simple(LT_EV_TIMER_DELETE, (int)a.args[0], 0, 0);
 		break;
 	case SC_MMAP:
-		if (watch_exec_maps && (a.args[2] & PROT_EXEC) && (long)a.args[4] >= 0)
-			exec_map((long)a.args[4]);
+		if (watch_exec_maps && (a.args[2] & PROT_EXEC) && (int)a.args[4] >= 0)
+			exec_map((int)a.args[4]);
 		if (!trace_maps)
 			break;
 		fl = a.args[3];
@@ -891,6 +892,7 @@ int on_rss_stat(struct trace_event_raw_rss_stat *ctx)
 	int member = ctx->member;
 	struct lt_event *e;
 	__s64 now, moved;
+	__u32 idx;
 
 	/* Only the current task's mm can be tied to a process here. */
 	if (!trace_rss || !ctx->curr || member < 0 || member > 3 || !want_tgid(tgid))
@@ -902,7 +904,9 @@ int on_rss_stat(struct trace_event_raw_rss_stat *ctx)
 		if (!st)
 			return 0;
 	}
-	st->member[member & 3] = ctx->size;
+	idx = member;
+	barrier_var(idx); /* keep the mask: the verifier needs it, the optimiser drops it */
+	st->member[idx & 3] = ctx->size;
 	now = st->member[0] + st->member[1] + st->member[3];
 	moved = now - st->sent;
 	if (moved < rss_step && moved > -rss_step)

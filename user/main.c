@@ -15,15 +15,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 #include "agg.h"
 #include "command.h"
+#include "delta.h"
+#include "growth.h"
 #include "objects.h"
 #include "options.h"
 #include "report.h"
@@ -41,6 +45,8 @@ struct app {
 	struct agg *agg;
 	struct symbolizer *sym;
 	struct command *cmd;
+	struct growth *growth;
+	struct delta *delta;
 	FILE *out;
 	int sfd, epfd;
 	bool host;             /* tracing every process */
@@ -48,6 +54,8 @@ struct app {
 	__u8 *need_snap;       /* bitmap: exec'd, take a maps snapshot at its next allocation */
 	unsigned attach_errors;
 	__u64 unwind_failed;   /* syscall events whose wrapper's caller was not found */
+	__u64 alerts_run;      /* --on-alert commands started */
+	__u64 alerts_failed;   /* --on-alert commands that could not be started */
 };
 
 static __u64 now_mono(void)
@@ -301,10 +309,12 @@ static int on_sample(void *ctx, void *data, size_t len)
 	case LT_EV_FORK:
 		symbolizer__forget(a->sym, (pid_t)e->aux);
 		symbolizer__snapshot(a->sym, (pid_t)e->aux);
+		growth__forget(a->growth, (__u32)e->aux);
 		break;
 	case LT_EV_EXEC:
 		symbolizer__forget(a->sym, e->tgid);
 		snap_mark(a, e->tgid, true);
+		growth__forget(a->growth, e->tgid);
 		break;
 	case LT_EV_ALLOC:
 	case LT_EV_REALLOC:
@@ -321,11 +331,154 @@ static int on_sample(void *ctx, void *data, size_t len)
 		if (!snap_marked(a, e->tgid))
 			symbolizer__snapshot(a->sym, e->tgid);
 	}
-	if (r & AGG_R_EXIT && a->host) {
-		symbolizer__forget(a->sym, e->tgid);
-		snap_mark(a, e->tgid, false);
+	if (r & AGG_R_EXIT) {
+		growth__forget(a->growth, e->tgid);
+		if (a->host) {
+			symbolizer__forget(a->sym, e->tgid);
+			snap_mark(a, e->tgid, false);
+		}
 	}
 	return 0;
+}
+
+/* ---- growth: samples, alerts, --on-alert ---- */
+
+struct growth_ctx {
+	struct app *a;
+	const struct agg_proc_info *pi;
+	__u64 now;
+};
+
+/* The cgroup v2 path of pid, and a container id (64 hex digits) found in it. */
+static void read_cgroup(pid_t pid, char *cg, size_t cglen, char *id, size_t idlen)
+{
+	char path[64], line[512];
+	size_t run = 0, i;
+	FILE *f;
+
+	cg[0] = id[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		snprintf(cg, cglen, "%.255s", line + 3);
+		break;
+	}
+	fclose(f);
+	for (i = 0; cg[i]; i++) {
+		run = isxdigit((unsigned char)cg[i]) ? run + 1 : 0;
+		if (run == 64 && !isxdigit((unsigned char)cg[i + 1])) {
+			snprintf(id, idlen, "%.12s", cg + i - 63);
+			return;
+		}
+	}
+}
+
+/* Run --on-alert without waiting for it: SIGCHLD reaps it. */
+static void run_on_alert(struct app *a, const struct growth_event *ev, const char *kind)
+{
+	char pid[16], rate[32], limit[32];
+	pid_t child;
+
+	snprintf(pid, sizeof(pid), "%u", ev->tgid);
+	snprintf(rate, sizeof(rate), "%.0f", ev->rate);
+	snprintf(limit, sizeof(limit), "%.0f", ev->limit);
+	child = fork();
+	if (child < 0) {
+		a->alerts_failed++;
+		return;
+	}
+	if (child == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		setenv("LEAKTRACE_PID", pid, 1);
+		setenv("LEAKTRACE_KIND", kind, 1);
+		setenv("LEAKTRACE_RATE", rate, 1);
+		setenv("LEAKTRACE_LIMIT", limit, 1);
+		execl("/bin/sh", "sh", "-c", a->opt.on_alert, (char *)NULL);
+		_exit(127);
+	}
+	a->alerts_run++;
+}
+
+static unsigned growth_lt_kinds(enum growth_kind k)
+{
+	switch (k) {
+	case GROWTH_MEM: return 1u << LT_KIND_MEM;
+	case GROWTH_MAP: return 1u << LT_KIND_MAP;
+	case GROWTH_FD: return 1u << LT_KIND_FD;
+	case GROWTH_TIMER: return 1u << LT_KIND_TIMER;
+	default: return 1u << LT_KIND_MEM | 1u << LT_KIND_MAP; /* rss: what the heap and maps gained */
+	}
+}
+
+static void on_growth(void *ctx, const struct growth_event *ev)
+{
+	struct growth_ctx *c = ctx;
+	struct app *a = c->a;
+	char cg[256], id[16];
+	struct report_alert al = {
+		.recovered = ev->type == GROWTH_RECOVERED,
+		.pid = ev->tgid,
+		.comm = c->pi->comm,
+		.kind = report__growth_kind_name(ev->kind),
+		.bytes = ev->kind != GROWTH_FD && ev->kind != GROWTH_TIMER,
+		.rate = ev->rate,
+		.limit = ev->limit,
+		.window_s = (double)ev->window_ns / 1e9,
+		.total = ev->total,
+		.time = time(NULL),
+	};
+	struct report *grown = NULL;
+	FILE *f = a->opt.format == FMT_FOLDED ? stderr : a->out;
+
+	read_cgroup(ev->tgid, cg, sizeof(cg), id, sizeof(id));
+	al.cgroup = cg;
+	al.container = id;
+	if (al.recovered) {
+		al.flagged_s = c->now > ev->flagged_ns ? (double)(c->now - ev->flagged_ns) / 1e9 : 0;
+	} else if (!report__build_grown(a->agg, a->sym, ev->tgid, ev->since_ns,
+					growth_lt_kinds(ev->kind) & a->opt.kinds, 5, c->now, &grown)) {
+		al.stacks = grown->stacks;
+		al.nstacks = grown->nstacks;
+	}
+	if (a->opt.format == FMT_JSON)
+		report_json__alert(&al, f);
+	else
+		report_text__alert(&al, f);
+	report__free(grown);
+	/* growth raises one ALERT per flag, and a flag lasts a window at least. */
+	if (!al.recovered && a->opt.on_alert)
+		run_on_alert(a, ev, al.kind);
+}
+
+static void sample_growth(struct app *a, __u64 now)
+{
+	struct agg_proc_info *procs;
+	struct growth_ctx c = { .a = a, .now = now };
+	__u64 vals[GROWTH__MAX];
+	size_t n, i;
+
+	if (agg__procs(a->agg, &procs, &n))
+		return;
+	for (i = 0; i < n; i++) {
+		if (procs[i].exited)
+			continue;
+		vals[GROWTH_MEM] = procs[i].mem_bytes;
+		vals[GROWTH_MAP] = procs[i].map_bytes;
+		vals[GROWTH_FD] = procs[i].fds;
+		vals[GROWTH_TIMER] = procs[i].timers;
+		vals[GROWTH_RSS] = procs[i].rss;
+		c.pi = &procs[i];
+		growth__sample(a->growth, procs[i].tgid, now, vals, on_growth, &c);
+	}
+	free(procs);
 }
 
 static int cmp_int(const void *x, const void *y)
@@ -375,6 +528,58 @@ static void reconcile_fds(struct app *a)
 	free(procs);
 }
 
+static int render(const struct report *r, const struct render_opts *ro, enum out_format fmt,
+		  FILE *f)
+{
+	switch (fmt) {
+	case FMT_JSON:
+		return report_json__write(r, ro, f);
+	case FMT_FOLDED:
+		return report_folded__write(r, ro, f);
+	case FMT_PPROF:
+		return report_pprof__write(r, ro, f);
+	default:
+		return report_text__write(r, ro, f);
+	}
+}
+
+/*
+ * --snapshot-dir: the report in every format, each file named by the time,
+ * pid and a sequence number and created with O_EXCL: never overwritten.
+ */
+static void write_snapshots(struct app *a, const struct report *r, const struct render_opts *ro)
+{
+	static const struct {
+		enum out_format fmt;
+		const char *ext;
+	} fmts[] = { { FMT_TEXT, "txt" }, { FMT_JSON, "jsonl" }, { FMT_FOLDED, "folded" },
+		     { FMT_PPROF, "pb.gz" } };
+	char stamp[32], path[PATH_MAX];
+	struct tm tm;
+	size_t i;
+	FILE *f;
+	int fd;
+
+	gmtime_r(&r->summary.time, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+		snprintf(path, sizeof(path), "%s/leaktrace-%s-%d-%lu.%s", a->opt.snapshot_dir, stamp,
+			 getpid(), a->reports, fmts[i].ext);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		f = fd >= 0 ? fdopen(fd, "w") : NULL;
+		if (!f) {
+			fprintf(stderr, "leaktrace: warning: cannot write %s: %s\n", path,
+				strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		if (render(r, ro, fmts[i].fmt, f))
+			fprintf(stderr, "leaktrace: warning: cannot write %s\n", path);
+		fclose(f);
+	}
+}
+
 static int report(struct app *a, bool final)
 {
 	struct report_params p = {
@@ -384,8 +589,15 @@ static int report(struct app *a, bool final)
 		.top = a->opt.top,
 		.final = final,
 		.wall = time(NULL),
+		.growth = a->growth,
+		.delta = a->delta,
 	};
-	struct render_opts ro = { .no_pid = a->opt.no_pid };
+	struct render_opts ro = {
+		.no_pid = a->opt.no_pid,
+		.value_count = a->opt.value_count,
+		.two_column = a->opt.two_column,
+		.delta = a->opt.delta,
+	};
 	struct report *r;
 	int ret;
 
@@ -398,20 +610,20 @@ static int report(struct app *a, bool final)
 		fprintf(stderr, "leaktrace: cannot build a report: %s\n", strerror(-ret));
 		return ret;
 	}
-	switch (a->opt.format) {
-	case FMT_JSON:
-		ret = report_json__write(r, &ro, a->out);
-		break;
-	case FMT_FOLDED:
-		ret = report_folded__write(r, &ro, a->out);
-		break;
-	default:
-		ret = report_text__write(r, &ro, a->out);
+	/* pprof is one profile per file: intervals rewrite it, the last one stays. */
+	if (a->opt.format == FMT_PPROF && a->reports && a->out != stdout) {
+		fflush(a->out);
+		if (ftruncate(fileno(a->out), 0) == 0)
+			rewind(a->out);
 	}
+	ret = render(r, &ro, a->opt.format, a->out);
+	if (a->opt.snapshot_dir)
+		write_snapshots(a, r, &ro);
 	report__free(r);
 	fflush(a->out);
 	if (ret || ferror(a->out)) {
-		fprintf(stderr, "leaktrace: cannot write the report: %s\n", strerror(errno));
+		fprintf(stderr, "leaktrace: cannot write the report: %s\n",
+			strerror(ret ? -ret : errno));
 		return -EIO;
 	}
 	a->reports++;
@@ -546,6 +758,9 @@ static bool handle_signals(struct app *a)
 		case SIGCHLD:
 			if (a->cmd)
 				command__reap(a->cmd);
+			else
+				while (waitpid(-1, NULL, WNOHANG) > 0)
+					; /* --on-alert commands */
 			break;
 		}
 	}
@@ -554,12 +769,14 @@ static bool handle_signals(struct app *a)
 
 static int run_loop(struct app *a, int *exit_code)
 {
-	__u64 start = now_mono(), next_report, deadline = 0, now;
+	__u64 start = now_mono(), next_report, deadline = 0, now, next_sample;
+	__u64 sample_ns = a->opt.window_ns / GROWTH_SAMPLES;
 	bool periodic = a->host || a->opt.npids || a->opt.interval_set;
 	struct epoll_event evs[4];
 	int timeout;
 
 	next_report = start + a->opt.interval_ns;
+	next_sample = start;
 	if (a->opt.duration_ns)
 		deadline = start + a->opt.duration_ns;
 	for (;;) {
@@ -567,6 +784,8 @@ static int run_loop(struct app *a, int *exit_code)
 		timeout = TICK_MS;
 		if (periodic && next_report > now && (next_report - now) / 1000000 < (__u64)timeout)
 			timeout = (next_report - now) / 1000000;
+		if (next_sample > now && (next_sample - now) / 1000000 < (__u64)timeout)
+			timeout = (next_sample - now) / 1000000;
 		epoll_wait(a->epfd, evs, 4, timeout);
 		tracer__consume(a->tr);
 		if (handle_signals(a))
@@ -577,6 +796,12 @@ static int run_loop(struct app *a, int *exit_code)
 				break;
 		}
 		now = now_mono();
+		if (now >= next_sample) {
+			sample_growth(a, now);
+			next_sample += sample_ns;
+			if (next_sample <= now)
+				next_sample = now + sample_ns;
+		}
 		if (deadline && now >= deadline)
 			break;
 		if (periodic && now >= next_report) {
@@ -623,6 +848,7 @@ int main(int argc, char **argv)
 	struct tracer_cfg cfg = {};
 	struct agg_limits lim = {};
 	struct command_cbs cbs = {};
+	struct growth_cfg gcfg = {};
 	char err[512];
 	int ret, exit_code = 0, i;
 	pid_t child = 0;
@@ -644,6 +870,11 @@ int main(int argc, char **argv)
 		die_runtime("%s", err);
 		return 1;
 	}
+	if (a.opt.snapshot_dir && access(a.opt.snapshot_dir, W_OK)) {
+		die_runtime("cannot write to --snapshot-dir %s: %s", a.opt.snapshot_dir,
+			    strerror(errno));
+		return 1;
+	}
 	a.host = !a.opt.npids && !a.opt.command;
 	if (a.opt.output) {
 		a.out = fopen(a.opt.output, "we");
@@ -659,7 +890,14 @@ int main(int argc, char **argv)
 	lim.keep_exited = a.opt.command != NULL;
 	a.agg = agg__new(&lim);
 	a.sym = symbolizer__new();
-	if (!a.need_snap || !a.agg || !a.sym) {
+	gcfg.window_ns = a.opt.window_ns;
+	gcfg.max_procs = 65536;
+	for (i = 0; i < GROWTH__MAX; i++)
+		gcfg.limit[i] = a.opt.limit[i];
+	a.growth = growth__new(&gcfg);
+	if (a.opt.delta)
+		a.delta = delta__new();
+	if (!a.need_snap || !a.agg || !a.sym || !a.growth || (a.opt.delta && !a.delta)) {
 		die_runtime("out of memory");
 		goto out;
 	}
@@ -673,6 +911,7 @@ int main(int argc, char **argv)
 	cfg.probe_floor = a.opt.probe_floor;
 	cfg.verbose = a.opt.verbose;
 	cfg.kinds = a.opt.kinds;
+	cfg.trace_rss = a.opt.limit[GROWTH_RSS] > 0;
 	cfg.ringbuf_size = a.opt.ringbuf_size;
 	cfg.max_threads = a.opt.max_threads;
 	cfg.max_frames = a.opt.max_frames;
@@ -724,6 +963,8 @@ out:
 	tracer__free(a.tr);
 	symbolizer__free(a.sym);
 	agg__free(a.agg);
+	growth__free(a.growth);
+	delta__free(a.delta);
 	free(a.need_snap);
 	if (a.sfd >= 0)
 		close(a.sfd);

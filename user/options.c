@@ -30,7 +30,9 @@ static const char usage_text[] =
 	"  -a, --min-age DURATION    only resources older than this are leak suspects\n"
 	"                            (default 5s; with -c: 0)\n"
 	"  -T, --top N               stacks per kind per report (default 10)\n"
-	"  -f, --format FMT          text (default), json (JSON Lines), folded\n"
+	"  -f, --format FMT          text (default), json (JSON Lines), folded (one kind: mem\n"
+	"                            unless -k names another), pprof (gzip'd profile.proto,\n"
+	"                            needs -o)\n"
 	"  -o, --output FILE         write reports to FILE instead of stdout\n"
 	"  -d, --duration DURATION   stop after this long (final report, exit 0)\n"
 	"  -v, --verbose             libbpf and attach details on stderr\n"
@@ -43,6 +45,20 @@ static const char usage_text[] =
 	"      --max-threads N       threads inside an allocator call at once (default 65536)\n"
 	"      --max-frames N        frames per stack, 1-32 (default 32)\n"
 	"      --no-pid              folded output: root frame is comm alone (merge workers)\n"
+	"      --value bytes|count   folded/pprof mem and map values: bytes (default) or counts\n"
+	"      --delta               each report shows what each stack gained since the last\n"
+	"      --two-column          with --delta -f folded: 'stack BEFORE AFTER' lines, for\n"
+	"                            difffolded-style differential flame graphs\n"
+	"      --snapshot-dir DIR    also write every report (and one per SIGUSR1) to DIR, one\n"
+	"                            file per format (txt, jsonl, folded, pb.gz), time in the name\n"
+	"      --limit KIND=RATE,... flag a process whose KIND grows faster than RATE, sustained\n"
+	"                            over --window; KIND: mem, map, fd, timer, rss; RATE like\n"
+	"                            1MiB/s, 64K/min, 10/min, or off (default: mem=1MiB/s,\n"
+	"                            map=4MiB/s, fd=1/s, timer=1/s, rss=4MiB/s)\n"
+	"      --window DURATION     the window growth is measured over (default 60s)\n"
+	"      --on-alert 'CMD'      run CMD (through /bin/sh) per alert, with LEAKTRACE_PID,\n"
+	"                            LEAKTRACE_KIND, LEAKTRACE_RATE and LEAKTRACE_LIMIT set;\n"
+	"                            at most once per process and kind per window\n"
 	"      --probe-floor         attach the probes with programs that do nothing (benchmarks)\n"
 	"  -h, --help                this text\n"
 	"  -V, --version             the version\n"
@@ -62,6 +78,8 @@ static const char usage_text[] =
 	"  sudo leaktrace -f folded -d 30s > mem.folded && flamegraph.pl --countname=bytes \\\n"
 	"        mem.folded > mem.svg\n"
 	"  sudo leaktrace --obj /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 -p 4321\n"
+	"  sudo leaktrace --limit mem=512K/s,fd=10/min --window 2m \\\n"
+	"        --on-alert 'gcore -o /var/tmp/core $LEAKTRACE_PID'\n"
 	"\n"
 	"See leaktrace(8).\n";
 
@@ -135,6 +153,73 @@ int options__parse_size(const char *s, __u64 *bytes)
 		return 0;
 	}
 	return -EINVAL;
+}
+
+int options__parse_rate(const char *s, double *per_second)
+{
+	static const struct {
+		const char *unit;
+		double seconds;
+	} units[] = { { "/s", 1 }, { "/sec", 1 }, { "/min", 60 }, { "/m", 60 }, { "/h", 3600 } };
+	const char *slash;
+	char num[64];
+	__u64 v;
+	size_t i;
+
+	if (!s)
+		return -EINVAL;
+	if (!strcmp(s, "off") || !strcmp(s, "0")) {
+		*per_second = 0;
+		return 0;
+	}
+	slash = strchr(s, '/');
+	if (!slash || (size_t)(slash - s) >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, slash - s);
+	num[slash - s] = 0;
+	if (options__parse_size(num, &v))
+		return -EINVAL;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (!strcmp(slash, units[i].unit)) {
+			*per_second = (double)v / units[i].seconds;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int parse_limits(struct options *o, const char *arg, FILE *err)
+{
+	static const char *names[5] = { "mem", "map", "fd", "timer", "rss" };
+	char *copy = strdup(arg), *save = NULL, *tok, *eq;
+	int ret = 0, k;
+
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		eq = strchr(tok, '=');
+		if (!eq) {
+			ret = usage_error(err, "invalid --limit '%s' (KIND=RATE, e.g. mem=1MiB/s)%s",
+					  tok, "");
+			break;
+		}
+		*eq = 0;
+		for (k = 0; k < 5; k++)
+			if (!strcmp(tok, names[k]))
+				break;
+		if (k == 5) {
+			ret = usage_error(err, "unknown kind '%s' in --limit (mem,map,fd,timer,rss)%s",
+					  tok, "");
+			break;
+		}
+		if (options__parse_rate(eq + 1, &o->limit[k])) {
+			ret = usage_error(err, "invalid rate '%s' in --limit (like 1MiB/s, 10/min, off)%s",
+					  eq + 1, "");
+			break;
+		}
+	}
+	free(copy);
+	return ret;
 }
 
 static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -212,6 +297,13 @@ enum {
 	OPT_MAX_FRAMES,
 	OPT_PROBE_FLOOR,
 	OPT_NO_PID,
+	OPT_LIMIT,
+	OPT_WINDOW,
+	OPT_ON_ALERT,
+	OPT_DELTA,
+	OPT_TWO_COLUMN,
+	OPT_VALUE,
+	OPT_SNAPSHOT_DIR,
 };
 
 static const struct option long_opts[] = {
@@ -234,6 +326,13 @@ static const struct option long_opts[] = {
 	{ "max-frames", required_argument, NULL, OPT_MAX_FRAMES },
 	{ "probe-floor", no_argument, NULL, OPT_PROBE_FLOOR },
 	{ "no-pid", no_argument, NULL, OPT_NO_PID },
+	{ "limit", required_argument, NULL, OPT_LIMIT },
+	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "on-alert", required_argument, NULL, OPT_ON_ALERT },
+	{ "delta", no_argument, NULL, OPT_DELTA },
+	{ "two-column", no_argument, NULL, OPT_TWO_COLUMN },
+	{ "value", required_argument, NULL, OPT_VALUE },
+	{ "snapshot-dir", required_argument, NULL, OPT_SNAPSHOT_DIR },
 	{},
 };
 
@@ -249,6 +348,12 @@ static void options__defaults(struct options *o)
 	o->ringbuf_size = 16 << 20;
 	o->max_threads = 65536;
 	o->max_frames = LT_MAX_FRAMES;
+	o->limit[0] = 1 << 20;  /* mem: 1 MiB/s */
+	o->limit[1] = 4 << 20;  /* map: 4 MiB/s */
+	o->limit[2] = 1;        /* fd: 1/s */
+	o->limit[3] = 1;        /* timer: 1/s */
+	o->limit[4] = 4 << 20;  /* rss: 4 MiB/s */
+	o->window_ns = 60 * NSEC_PER_SEC;
 }
 
 /* One option's value; returns 0 or -EINVAL (message printed). */
@@ -266,6 +371,7 @@ static int parse_one(struct options *o, int c, const char *arg, FILE *err)
 		o->command = arg;
 		return 0;
 	case 'k':
+		o->kinds_set = true;
 		return parse_kinds(o, arg, err);
 	case 'a':
 		if (options__parse_duration(arg, &o->min_age_ns))
@@ -284,8 +390,11 @@ static int parse_one(struct options *o, int c, const char *arg, FILE *err)
 			o->format = FMT_JSON;
 		else if (!strcmp(arg, "folded"))
 			o->format = FMT_FOLDED;
+		else if (!strcmp(arg, "pprof"))
+			o->format = FMT_PPROF;
 		else
-			return usage_error(err, "unknown format '%s' (text, json, folded)%s", arg, "");
+			return usage_error(err, "unknown format '%s' (text, json, folded, pprof)%s",
+					   arg, "");
 		return 0;
 	case 'o':
 		if (!*arg)
@@ -339,6 +448,35 @@ static int parse_one(struct options *o, int c, const char *arg, FILE *err)
 	case OPT_NO_PID:
 		o->no_pid = true;
 		return 0;
+	case OPT_LIMIT:
+		return parse_limits(o, arg, err);
+	case OPT_WINDOW:
+		if (options__parse_duration(arg, &o->window_ns) || o->window_ns < NSEC_PER_SEC)
+			return usage_error(err, "invalid --window '%s' (a duration, 1s or more)%s", arg,
+					   "");
+		return 0;
+	case OPT_DELTA:
+		o->delta = true;
+		return 0;
+	case OPT_TWO_COLUMN:
+		o->two_column = true;
+		return 0;
+	case OPT_VALUE:
+		if (!strcmp(arg, "count"))
+			o->value_count = true;
+		else if (strcmp(arg, "bytes"))
+			return usage_error(err, "invalid --value '%s' (bytes, count)%s", arg, "");
+		return 0;
+	case OPT_SNAPSHOT_DIR:
+		if (!*arg)
+			return usage_error(err, "--snapshot-dir needs a directory%s%s", "", "");
+		o->snapshot_dir = arg;
+		return 0;
+	case OPT_ON_ALERT:
+		if (!*arg)
+			return usage_error(err, "--on-alert needs a command%s%s", "", "");
+		o->on_alert = arg;
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -359,6 +497,25 @@ static int parse_positional(struct options *o, int argc, char **argv, FILE *err)
 			return usage_error(err, "invalid count '%s'%s", argv[1], "");
 		o->count = v;
 	}
+	return 0;
+}
+
+/* Options that make sense only together, or not together. */
+static int check_combinations(struct options *o, FILE *err)
+{
+	if (o->format == FMT_FOLDED) {
+		/* One unit per flame graph: bytes and counts do not add up. */
+		if (!o->kinds_set)
+			o->kinds = 1u << LT_KIND_MEM;
+		else if (o->kinds & (o->kinds - 1))
+			return usage_error(err, "folded output takes one kind (-k mem, map, fd or timer)"
+					   "%s%s", "", "");
+	}
+	if (o->format == FMT_PPROF && !o->output)
+		return usage_error(err, "pprof output is binary: name a file with -o FILE.pb.gz%s%s",
+				   "", "");
+	if (o->two_column && (!o->delta || o->format != FMT_FOLDED))
+		return usage_error(err, "--two-column goes with --delta and -f folded%s%s", "", "");
 	return 0;
 }
 
@@ -400,5 +557,5 @@ int options__parse(struct options *o, int argc, char **argv, FILE *out, FILE *er
 		return usage_error(err, "-p and -c cannot be used together%s%s", "", "");
 	if (o->command && !o->min_age_set)
 		o->min_age_ns = 0;
-	return 0;
+	return check_combinations(o, err);
 }

@@ -22,6 +22,7 @@ enum out_format {
 	FMT_TEXT = 0,
 	FMT_JSON,
 	FMT_FOLDED,
+	FMT_PPROF,
 };
 
 struct options {
@@ -48,6 +49,14 @@ struct options {
 	unsigned max_frames;            /* --max-frames */
 	bool probe_floor;               /* --probe-floor: empty programs, for benchmarks */
 	bool no_pid;                    /* --no-pid: folded root frame is comm alone */
+	double limit[5];                /* --limit, per second, indexed by enum growth_kind */
+	__u64 window_ns;                /* --window */
+	const char *on_alert;           /* --on-alert */
+	bool delta;                     /* --delta */
+	bool two_column;                /* --two-column (folded, delta) */
+	bool value_count;               /* --value count */
+	const char *snapshot_dir;       /* --snapshot-dir */
+	bool kinds_set;                 /* -k given */
 };
 
 /* Parse argv. Returns 0, 1 when --help/--version was printed (exit 0), or -EINVAL
@@ -56,6 +65,8 @@ int options__parse(struct options *o, int argc, char **argv, FILE *out, FILE *er
 
 /* "500ms", "5s", "2m", "1h", "250us", bare number = seconds. Returns 0 or -EINVAL. */
 int options__parse_duration(const char *s, __u64 *ns);
+/* "1MiB/s", "64K/min", "10/min", "2/h"; "0" or "off" = 0. Returns 0 or -EINVAL. */
+int options__parse_rate(const char *s, double *per_second);
 /* "4096", "4K", "4KiB", "16M", "16MiB", "1G". Returns 0 or -EINVAL. */
 int options__parse_size(const char *s, __u64 *bytes);
 

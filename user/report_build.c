@@ -19,6 +19,7 @@ struct report_store {
 	struct report_proc *procs;
 	struct agg_proc_info *pinfo;
 	struct agg_stack_info *sinfo;
+	__u64 *prev_bytes, *prev_count; /* delta reports */
 };
 
 static int cmp_tgid(const void *a, const void *b)
@@ -67,53 +68,21 @@ static void resolve_frame(struct symbolizer *sym, const struct agg_proc_info *pr
 	f->module_off = sf.module_off + 1;
 	f->file = sf.file;
 	f->line = sf.line;
+	f->build_id = sf.build_id;
 }
 
-int report__build(struct agg *agg, struct symbolizer *sym, const struct report_params *p,
-		  struct report **out)
+/* Stacks of the model from the aggregator's, frames resolved; procs by tgid for names. */
+static int fill_stacks(struct report_store *s, struct symbolizer *sym, __u64 now_ns,
+		       const struct agg_proc_info *by_tgid, size_t nprocs, size_t nstacks)
 {
-	struct report_store *s;
-	struct agg_stats st;
-	size_t nstacks = 0, nprocs = 0, nframes = 0, i, j, fi = 0;
-	struct agg_proc_info *by_tgid = NULL;
-	int ret;
+	size_t nframes = 0, i, j, fi = 0;
 
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	ret = agg__top_stacks(agg, p->now_ns, p->min_age_ns, p->kinds, p->top, &s->sinfo,
-			      &nstacks);
-	if (ret)
-		goto fail;
-	ret = agg__procs(agg, &s->pinfo, &nprocs);
-	if (ret)
-		goto fail;
-	ret = -ENOMEM;
-	by_tgid = malloc((nprocs ? nprocs : 1) * sizeof(*by_tgid));
-	s->procs = calloc(nprocs ? nprocs : 1, sizeof(*s->procs));
 	s->stacks = calloc(nstacks ? nstacks : 1, sizeof(*s->stacks));
 	for (i = 0; i < nstacks; i++)
 		nframes += s->sinfo[i].nframes;
 	s->frames = calloc(nframes ? nframes : 1, sizeof(*s->frames));
-	if (!by_tgid || !s->procs || !s->stacks || !s->frames)
-		goto fail;
-	memcpy(by_tgid, s->pinfo, nprocs * sizeof(*by_tgid));
-	qsort(by_tgid, nprocs, sizeof(*by_tgid), cmp_tgid);
-
-	for (i = 0; i < nprocs; i++) {
-		struct report_proc *rp = &s->procs[i];
-		const struct agg_proc_info *pi = &s->pinfo[i];
-
-		rp->pid = pi->tgid;
-		rp->comm = pi->comm;
-		rp->exited = pi->exited;
-		rp->mem_bytes = pi->mem_bytes;
-		rp->mem_count = pi->mem_count;
-		rp->map_bytes = pi->map_bytes;
-		rp->map_count = pi->map_count;
-		rp->fds = pi->fds;
-		rp->timers = pi->timers;
-	}
+	if (!s->stacks || !s->frames)
+		return -ENOMEM;
 	for (i = 0; i < nstacks; i++) {
 		const struct agg_stack_info *si = &s->sinfo[i];
 		const struct agg_proc_info *pi = find_proc(by_tgid, nprocs, si->tgid);
@@ -125,8 +94,8 @@ int report__build(struct agg *agg, struct symbolizer *sym, const struct report_p
 		rs->comm = "";
 		rs->bytes = si->bytes;
 		rs->count = si->count;
-		rs->oldest_s = si->count && p->now_ns > si->oldest_ts ?
-				       (double)(p->now_ns - si->oldest_ts) / 1e9 : 0;
+		rs->oldest_s = si->count && now_ns > si->oldest_ts ?
+				       (double)(now_ns - si->oldest_ts) / 1e9 : 0;
 		memcpy(rs->fd_kinds, si->fd_kinds, sizeof(rs->fd_kinds));
 		rs->npaths = si->npaths < REPORT_MAX_PATHS ? si->npaths : REPORT_MAX_PATHS;
 		for (j = 0; j < (size_t)rs->npaths; j++)
@@ -147,7 +116,7 @@ int report__build(struct agg *agg, struct symbolizer *sym, const struct report_p
 		}
 		rs->nframes = (int)(&s->frames[fi] - rs->frames);
 	}
-	/* Process names in stacks must outlive by_tgid: point them at pinfo. */
+	/* Names point into pinfo, which lives as long as the model (by_tgid does not). */
 	for (i = 0; i < nstacks; i++) {
 		for (j = 0; j < nprocs; j++) {
 			if (s->pinfo[j].tgid == s->stacks[i].pid) {
@@ -156,12 +125,107 @@ int report__build(struct agg *agg, struct symbolizer *sym, const struct report_p
 			}
 		}
 	}
+	return 0;
+}
+
+/* A process with nothing outstanding and no flag is noise in a host-wide table. */
+static bool proc_worth_listing(const struct agg_proc_info *pi, unsigned flagged)
+{
+	return pi->exited || flagged || pi->mem_count || pi->map_count || pi->fds || pi->timers;
+}
+
+static unsigned proc_flags(const struct growth *g, __u32 tgid)
+{
+	unsigned f = 0;
+	int k;
+
+	for (k = 0; g && k < GROWTH__MAX; k++)
+		if (growth__flagged(g, tgid, k))
+			f |= 1u << k;
+	return f;
+}
+
+static struct agg_proc_info *procs_by_tgid(const struct agg_proc_info *pinfo, size_t n)
+{
+	struct agg_proc_info *by_tgid = malloc((n ? n : 1) * sizeof(*by_tgid));
+
+	if (!by_tgid)
+		return NULL;
+	memcpy(by_tgid, pinfo, n * sizeof(*by_tgid));
+	qsort(by_tgid, n, sizeof(*by_tgid), cmp_tgid);
+	return by_tgid;
+}
+
+int report__build(struct agg *agg, struct symbolizer *sym, const struct report_params *p,
+		  struct report **out)
+{
+	struct agg_proc_info *by_tgid = NULL;
+	size_t nstacks = 0, nprocs = 0, i, k = 0;
+	struct report_store *s;
+	struct agg_stats st;
+	int ret;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	/* A delta ranks gains, not totals: it needs every stack before cutting to --top. */
+	ret = agg__top_stacks(agg, p->now_ns, p->delta ? 0 : p->min_age_ns, p->kinds,
+			      p->delta ? 0 : p->top, &s->sinfo, &nstacks);
+	if (ret)
+		goto fail;
+	if (p->delta) {
+		ret = -ENOMEM;
+		s->prev_bytes = malloc((nstacks ? nstacks : 1) * sizeof(__u64));
+		s->prev_count = malloc((nstacks ? nstacks : 1) * sizeof(__u64));
+		if (!s->prev_bytes || !s->prev_count)
+			goto fail;
+		ret = delta__apply(p->delta, s->sinfo, &nstacks, p->top, s->prev_bytes,
+				   s->prev_count);
+		if (ret)
+			goto fail;
+	}
+	ret = agg__procs(agg, &s->pinfo, &nprocs);
+	if (ret)
+		goto fail;
+	ret = -ENOMEM;
+	by_tgid = procs_by_tgid(s->pinfo, nprocs);
+	s->procs = calloc(nprocs ? nprocs : 1, sizeof(*s->procs));
+	if (!by_tgid || !s->procs)
+		goto fail;
+	for (i = 0; i < nprocs; i++) {
+		const struct agg_proc_info *pi = &s->pinfo[i];
+		unsigned flagged = proc_flags(p->growth, pi->tgid);
+		struct report_proc *rp = &s->procs[k];
+
+		if (!proc_worth_listing(pi, flagged))
+			continue;
+		rp->pid = pi->tgid;
+		rp->comm = pi->comm;
+		rp->exited = pi->exited;
+		rp->mem_bytes = pi->mem_bytes;
+		rp->mem_count = pi->mem_count;
+		rp->map_bytes = pi->map_bytes;
+		rp->map_count = pi->map_count;
+		rp->fds = pi->fds;
+		rp->timers = pi->timers;
+		rp->rss = pi->rss;
+		rp->flagged = flagged;
+		k++;
+	}
+	ret = fill_stacks(s, sym, p->now_ns, by_tgid, nprocs, nstacks);
+	if (ret)
+		goto fail;
 	free(by_tgid);
+	for (i = 0; p->delta && i < nstacks; i++) {
+		s->stacks[i].prev_bytes = s->prev_bytes[i];
+		s->stacks[i].prev_count = s->prev_count[i];
+	}
 
 	agg__stats(agg, &st);
 	s->r.summary.time = p->wall;
 	s->r.summary.final = p->final;
-	s->r.summary.min_age_s = (double)p->min_age_ns / 1e9;
+	s->r.summary.delta = p->delta != NULL;
+	s->r.summary.min_age_s = p->delta ? 0 : (double)p->min_age_ns / 1e9;
 	s->r.summary.events = st.events;
 	s->r.summary.lost_events = p->bpf[LT_STAT_LOST_EVENTS];
 	s->r.summary.lost_stacks = p->bpf[LT_STAT_LOST_STACKS];
@@ -174,10 +238,41 @@ int report__build(struct agg *agg, struct symbolizer *sym, const struct report_p
 	s->r.stacks = s->stacks;
 	s->r.nstacks = nstacks;
 	s->r.procs = s->procs;
-	s->r.nprocs = nprocs;
+	s->r.nprocs = k;
 	*out = &s->r;
 	return 0;
 fail:
+	free(by_tgid);
+	report__free(&s->r);
+	return ret;
+}
+
+int report__build_grown(struct agg *agg, struct symbolizer *sym, __u32 tgid, __u64 since_ns,
+			unsigned kinds, size_t top, __u64 now_ns, struct report **out)
+{
+	struct agg_proc_info *by_tgid = NULL;
+	size_t nstacks = 0, nprocs = 0;
+	struct report_store *s;
+	int ret;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	ret = agg__top_stacks_since(agg, tgid, since_ns, kinds, top, &s->sinfo, &nstacks);
+	if (!ret)
+		ret = agg__procs(agg, &s->pinfo, &nprocs);
+	if (ret)
+		goto out;
+	by_tgid = procs_by_tgid(s->pinfo, nprocs);
+	ret = by_tgid ? fill_stacks(s, sym, now_ns, by_tgid, nprocs, nstacks) : -ENOMEM;
+	if (ret)
+		goto out;
+	s->r.stacks = s->stacks;
+	s->r.nstacks = nstacks;
+	*out = &s->r;
+	free(by_tgid);
+	return 0;
+out:
 	free(by_tgid);
 	report__free(&s->r);
 	return ret;
@@ -194,5 +289,7 @@ void report__free(struct report *r)
 	free(s->procs);
 	free(s->pinfo);
 	free(s->sinfo);
+	free(s->prev_bytes);
+	free(s->prev_count);
 	free(s);
 }

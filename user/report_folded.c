@@ -7,7 +7,8 @@
  * and never contain ';' or control bytes (escape__folded), and nothing else is printed -
  * no header, no summary, no process table - or flamegraph.pl would draw it.
  *
- * VALUE is bytes for mem and map, a count for fd and timer. Stacks of several kinds in one
+ * VALUE is bytes for mem and map (a count with --value count), a count for fd and timer;
+ * with --two-column (delta reports) two values, the totals before and after. Stacks of several kinds in one
  * model would mix those units in one graph; this renderer does not try to separate them:
  * it prints every stack of the model, and the main program selects a single kind (-k) for
  * folded output.
@@ -45,29 +46,36 @@ static void folded__frame(FILE *f, const struct report_frame *fr)
 	}
 }
 
-static void folded__stack(FILE *f, const struct report_stack *s, bool no_pid)
+static void folded__stack(FILE *f, const struct report_stack *s, const struct render_opts *o)
 {
-	__u64 value;
+	bool bytes = (s->kind == LT_KIND_MEM || s->kind == LT_KIND_MAP) && !(o && o->value_count);
+	__u64 value, before;
 	int i;
 
 	escape__folded(f, s->comm);
-	if (!no_pid)
+	if (!(o && o->no_pid))
 		fprintf(f, "-%u", s->pid);
 	for (i = (s->frames ? s->nframes : 0) - 1; i >= 0; i--)
 		folded__frame(f, &s->frames[i]);
-	value = s->kind == LT_KIND_MEM || s->kind == LT_KIND_MAP ? s->bytes : s->count;
+	value = bytes ? s->bytes : s->count;
+	if (o && o->two_column) {
+		/* difffolded.pl's form: the total before and after (the model holds the gain). */
+		before = bytes ? s->prev_bytes : s->prev_count;
+		fprintf(f, " %llu %llu\n", (unsigned long long)before,
+			(unsigned long long)(before + value));
+		return;
+	}
 	fprintf(f, " %llu\n", (unsigned long long)value);
 }
 
 int report_folded__write(const struct report *r, const struct render_opts *o, FILE *f)
 {
-	bool no_pid = o && o->no_pid;
 	size_t i;
 
 	if (!r || !f || (r->nstacks && !r->stacks))
 		return -EINVAL;
 	for (i = 0; i < r->nstacks; i++)
-		folded__stack(f, &r->stacks[i], no_pid);
+		folded__stack(f, &r->stacks[i], o);
 
 	/* A report is read as it comes (interval mode, a pipe): flush, and see write errors. */
 	if (fflush(f) || ferror(f))

@@ -112,6 +112,13 @@ static void json__proc(struct jsonw *w, const struct report_proc *p)
 	jsonw__u64_field(w, "map_count", p->map_count);
 	jsonw__u64_field(w, "fds", p->fds);
 	jsonw__u64_field(w, "timers", p->timers);
+	jsonw__u64_field(w, "rss", p->rss);
+	jsonw__key(w, "flagged");
+	jsonw__start_array(w);
+	for (int k = 0; k < 5; k++)
+		if (p->flagged & (1u << k))
+			jsonw__string(w, report__growth_kind_name(k));
+	jsonw__end_array(w);
 	jsonw__end_object(w);
 }
 
@@ -121,6 +128,7 @@ static void json__summary(struct jsonw *w, const struct report_summary *s)
 	jsonw__string_field(w, "type", "summary");
 	json__time(w, "time", s->time);
 	jsonw__bool_field(w, "final", s->final);
+	jsonw__bool_field(w, "delta", s->delta);
 	jsonw__double_field(w, "min_age_s", s->min_age_s);
 	jsonw__u64_field(w, "events", s->events);
 	jsonw__u64_field(w, "lost_events", s->lost_events);
@@ -161,4 +169,44 @@ int report_json__write(const struct report *r, const struct render_opts *o, FILE
 	if (fflush(f) || ferror(f))
 		return -EIO;
 	return 0;
+}
+
+int report_json__alert(const struct report_alert *a, FILE *f)
+{
+	struct jsonw *w;
+	size_t i;
+	int ret;
+
+	if (!a || !f)
+		return -EINVAL;
+	w = jsonw__new(f);
+	if (!w)
+		return -ENOMEM;
+	jsonw__start_object(w);
+	jsonw__string_field(w, "type", a->recovered ? "recovered" : "alert");
+	json__time(w, "time", a->time);
+	jsonw__u64_field(w, "pid", a->pid);
+	jsonw__string_field(w, "comm", json__known(a->comm) ? a->comm : NULL);
+	jsonw__string_field(w, "cgroup", json__known(a->cgroup) ? a->cgroup : NULL);
+	jsonw__string_field(w, "container", json__known(a->container) ? a->container : NULL);
+	jsonw__string_field(w, "kind", a->kind);
+	jsonw__double_field(w, "rate", a->rate);
+	jsonw__double_field(w, "limit", a->limit);
+	jsonw__double_field(w, "window_s", a->window_s);
+	jsonw__u64_field(w, "total", a->total);
+	if (a->recovered) {
+		jsonw__double_field(w, "flagged_s", a->flagged_s);
+	} else {
+		jsonw__key(w, "stacks");
+		jsonw__start_array(w);
+		for (i = 0; i < a->nstacks && a->stacks; i++)
+			json__stack(w, &a->stacks[i]);
+		jsonw__end_array(w);
+	}
+	jsonw__end_object(w);
+	ret = jsonw__finish(w);
+	jsonw__free(w);
+	if (!ret && (fflush(f) || ferror(f)))
+		ret = -EIO;
+	return ret;
 }

@@ -40,3 +40,12 @@ const char *report__fd_kind_name(enum lt_fd_kind kind)
 		return "unknown";
 	return fd_kind_names[kind];
 }
+
+const char *report__growth_kind_name(int kind)
+{
+	static const char *const names[] = { "mem", "map", "fd", "timer", "rss" };
+
+	if (kind < 0 || kind >= (int)(sizeof(names) / sizeof(names[0])))
+		return "unknown";
+	return names[kind];
+}

@@ -171,6 +171,22 @@ static size_t text__section(FILE *f, const struct report *r, size_t first)
 	return end;
 }
 
+/* "   FLAGGED(mem,fd)": growth over the limit, as the ALERT lines said. */
+static void text__flagged(FILE *f, unsigned flagged)
+{
+	const char *sep = "   FLAGGED(";
+	int k;
+
+	for (k = 0; k < 5; k++) {
+		if (!(flagged & (1u << k)))
+			continue;
+		fprintf(f, "%s%s", sep, report__growth_kind_name(k));
+		sep = ",";
+	}
+	if (flagged)
+		fputc(')', f);
+}
+
 static void text__procs(FILE *f, const struct report *r)
 {
 	const struct report_proc *p;
@@ -193,10 +209,12 @@ static void text__procs(FILE *f, const struct report *r)
 		}
 		/* Escapes widen a comm past 16: the row shifts, the columns stay parseable. */
 		fprintf(f, "%*s", cols < 16 ? 16 - cols : 0, "");
-		fprintf(f, " %9llu %10llu %10llu %5llu %6llu%s\n", (unsigned long long)p->mem_bytes,
+		fprintf(f, " %9llu %10llu %10llu %5llu %6llu%s", (unsigned long long)p->mem_bytes,
 			(unsigned long long)p->mem_count, (unsigned long long)p->map_bytes,
 			(unsigned long long)p->fds, (unsigned long long)p->timers,
 			p->exited ? "   (exited)" : "");
+		text__flagged(f, p->flagged);
+		fputc('\n', f);
 	}
 }
 
@@ -243,19 +261,73 @@ int report_text__write(const struct report *r, const struct render_opts *o, FILE
 {
 	size_t i;
 
-	(void)o; /* nothing in the options changes text yet (color is reserved) */
 	if (!r || !f || (r->nstacks && !r->stacks) || (r->nprocs && !r->procs))
 		return -EINVAL;
 
 	fputs("leaktrace report ", f);
 	text__time(f, r->summary.time);
-	fputs(r->summary.final ? " (final)\n" : "\n", f);
+	fputs(r->summary.final ? " (final)" : "", f);
+	fputs(o && o->delta ? " (delta: what each stack gained since the previous report)\n" :
+			      "\n", f);
 	for (i = 0; i < r->nstacks;)
 		i = text__section(f, r, i);
 	text__procs(f, r);
 	text__summary(f, &r->summary);
 
 	/* A report is read as it comes (interval mode, a pipe): flush, and see write errors. */
+	if (fflush(f) || ferror(f))
+		return -EIO;
+	return 0;
+}
+
+/* 1.5 MiB/s, 512 B/s, 5/s: rates and totals people read at a glance. */
+static void text__amount(FILE *f, double v, bool bytes)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	int u = 0;
+
+	if (!bytes) {
+		fprintf(f, "%.3g", v);
+		return;
+	}
+	while (u < 4 && (v >= 1024 || v <= -1024)) {
+		v /= 1024;
+		u++;
+	}
+	fprintf(f, "%.1f %s", v, units[u]);
+}
+
+int report_text__alert(const struct report_alert *a, FILE *f)
+{
+	size_t i;
+
+	if (!a || !f)
+		return -EINVAL;
+	fputs(a->recovered ? "RECOVERED " : "ALERT ", f);
+	text__time(f, a->time);
+	fprintf(f, " pid %u ", a->pid);
+	text__comm(f, a->comm);
+	fprintf(f, " %s %s ", a->kind, a->recovered ? "stopped growing: rate" : "growing");
+	text__amount(f, a->rate, a->bytes);
+	fputs("/s ", f);
+	fputs(a->recovered ? "<= " : "> limit ", f);
+	text__amount(f, a->recovered ? a->limit / 2 : a->limit, a->bytes);
+	fprintf(f, "/s over %gs, now ", a->window_s);
+	text__amount(f, (double)a->total, a->bytes);
+	if (a->recovered)
+		fprintf(f, ", flagged for %.0fs", a->flagged_s);
+	if (text__known(a->container)) {
+		fputs(", container ", f);
+		escape__text(f, a->container);
+	} else if (text__known(a->cgroup)) {
+		fputs(", cgroup ", f);
+		escape__text(f, a->cgroup);
+	}
+	fputc('\n', f);
+	for (i = 0; i < a->nstacks && a->stacks; i++) {
+		fputs("  grew: ", f);
+		text__stack(f, &a->stacks[i]);
+	}
 	if (fflush(f) || ferror(f))
 		return -EIO;
 	return 0;

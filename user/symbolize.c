@@ -96,6 +96,7 @@ struct module {
 	__u64 serial; /* never reused, unlike the pointer: the result cache keys on it */
 	unsigned char build_id[MAX_BUILD_ID];
 	int build_id_len; /* 0: none, the module is then found by (dev, inode) only */
+	const char *build_id_hex; /* interned (outlives the module); NULL: none or no memory */
 	struct segment *segs;
 	int nsegs;
 	Dwfl *dwfl; /* NULL when libdwfl would not take the file: offsets only */
@@ -293,6 +294,22 @@ static const char *symbol__intern(struct symbolizer *s, const char *name)
 	ret = strtab__intern(&s->strs, dem && status == 0 ? dem : name);
 	free(dem);
 	return ret;
+}
+
+/* The build-id as lowercase hex, interned once per module: frames hand it out for free. */
+static const char *build_id__intern(struct symbolizer *s, const void *id, int len)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *b = id;
+	char hex[MAX_BUILD_ID * 2 + 1];
+	int i;
+
+	for (i = 0; i < len; i++) {
+		hex[2 * i] = digits[b[i] >> 4];
+		hex[2 * i + 1] = digits[b[i] & 0xf];
+	}
+	hex[2 * len] = '\0';
+	return strtab__intern(&s->strs, hex);
 }
 
 /* ---- modules ---- */
@@ -651,6 +668,7 @@ static int module__from_fd(struct symbolizer *s, int fd, const char *debug_hint,
 
 		memcpy(m->build_id, id, len);
 		m->build_id_len = len;
+		m->build_id_hex = build_id__intern(s, id, len);
 		m->hnext = *bucket;
 		*bucket = m;
 	}
@@ -1347,6 +1365,7 @@ int symbolizer__resolve(struct symbolizer *s, pid_t pid, __u64 addr, struct sym_
 		return 0;
 	}
 	foff = addr - mp->start + mp->pgoff;
+	out->build_id = mp->mod ? mp->mod->build_id_hex : NULL;
 	if (!mp->mod || !module__vaddr(mp->mod, foff, s->pagesz, &vaddr)) {
 		/*
 		 * No program headers to go by: the file offset, which is also the vaddr of the

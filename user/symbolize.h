@@ -23,6 +23,7 @@ struct sym_frame {
 	__u64 module_off;   /* address relative to the module's load base (valid when module) */
 	const char *file;   /* source file; NULL when unknown */
 	int line;           /* 0 when unknown */
+	const char *build_id; /* module's GNU build-id, lowercase hex; NULL when unknown */
 };
 
 struct symbolizer *symbolizer__new(void);

@@ -157,6 +157,8 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 	t->skel->rodata->stop_on_exec_map = cfg->stop_on_exec_map;
 	t->skel->rodata->probe_floor = cfg->probe_floor;
 	t->skel->rodata->watch_exec_maps = cfg->kinds & (1u << LT_KIND_MEM);
+	t->skel->rodata->trace_rss = cfg->trace_rss;
+	bpf_program__set_autoload(t->skel->progs.on_rss_stat, cfg->trace_rss);
 	t->skel->rodata->max_frames = cfg->max_frames;
 	t->skel->rodata->wakeup_bytes = cfg->ringbuf_size / 4;
 	bpf_map__set_max_entries(t->skel->maps.rb, cfg->ringbuf_size);
@@ -192,6 +194,15 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 	ret = attach_syscalls(t, cfg->kinds, err, errlen);
 	if (ret)
 		goto fail;
+	if (cfg->trace_rss) {
+		t->skel->links.on_rss_stat = bpf_program__attach(t->skel->progs.on_rss_stat);
+		if (!t->skel->links.on_rss_stat) {
+			ret = -errno;
+			set_err(err, errlen, "cannot attach the kmem/rss_stat tracepoint: %s",
+				strerror(-ret));
+			goto fail;
+		}
+	}
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.rb), cfg->on_sample, cfg->ctx, NULL);
 	if (!t->rb) {
 		ret = -errno;

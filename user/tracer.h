@@ -26,6 +26,7 @@ struct tracer_cfg {
 	bool probe_floor;      /* empty programs */
 	bool verbose;
 	unsigned kinds;        /* 1u << LT_KIND_*: which syscall tracepoints to attach */
+	bool trace_rss;        /* attach kmem/rss_stat */
 	size_t ringbuf_size;
 	unsigned max_threads;
 	unsigned max_frames;

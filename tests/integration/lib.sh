@@ -109,12 +109,25 @@ attach_state() {
 	echo "uprobe_events=$uprobes links=$links progs=$progs pins=$pins"
 }
 
-# same_attach_state BEFORE: true when the state is BEFORE again (within 2 s:
-# the kernel releases links of a process that just exited asynchronously).
+# no_more_than BEFORE NOW: every counter of NOW is at most that of BEFORE
+# (another tracer on the machine may have ended meanwhile; none of ours remains).
+no_more_than() {
+	python3 - "$1" "$2" <<'PY'
+import sys
+b = dict(kv.split("=") for kv in sys.argv[1].split())
+n = dict(kv.split("=") for kv in sys.argv[2].split())
+ok = all(b[k] != "?" and n[k] != "?" and int(n[k]) <= int(b[k]) for k in b)
+sys.exit(0 if ok else 1)
+PY
+}
+
+# same_attach_state BEFORE: true when nothing is attached beyond BEFORE again
+# (within 2 s: the kernel releases links of a process that just exited
+# asynchronously).
 same_attach_state() {
 	local _
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		[ "$(attach_state)" = "$1" ] && return 0
+		no_more_than "$1" "$(attach_state)" && return 0
 		sleep 0.2
 	done
 	return 1

@@ -123,6 +123,36 @@ static void test_bad_values(void)
 	}
 }
 
+static void test_rates_and_limits(void)
+{
+	char err[256] = "";
+	struct options o;
+	double r;
+
+	ASSERT_EQ(options__parse_rate("1MiB/s", &r), 0, "1MiB/s");
+	ASSERT_TRUE(r == 1048576, "1MiB/s value");
+	ASSERT_EQ(options__parse_rate("64K/min", &r), 0, "64K/min");
+	ASSERT_TRUE(r > 1092.26 && r < 1092.27, "64K/min value");
+	ASSERT_EQ(options__parse_rate("10/min", &r), 0, "10/min");
+	ASSERT_TRUE(r > 0.1666 && r < 0.1667, "10/min value");
+	ASSERT_EQ(options__parse_rate("off", &r), 0, "off");
+	ASSERT_TRUE(r == 0, "off is 0");
+	ASSERT_EQ(options__parse_rate("5", &r), -EINVAL, "no unit");
+	ASSERT_EQ(options__parse_rate("5/fortnight", &r), -EINVAL, "bad unit");
+	ASSERT_EQ(parse(&o, err, sizeof(err), NULL), 0, "defaults");
+	ASSERT_TRUE(o.limit[0] == 1 << 20 && o.limit[2] == 1, "default limits on");
+	ASSERT_EQ(o.window_ns, 60000000000ULL, "default window");
+	ASSERT_EQ(parse(&o, err, sizeof(err), "--limit", "mem=2MiB/s,fd=off", "--window", "10s",
+			"--on-alert", "true", NULL),
+		  0, "limits");
+	ASSERT_TRUE(o.limit[0] == 2 << 20 && o.limit[2] == 0 && o.limit[3] == 1, "set, off, kept");
+	ASSERT_EQ(o.window_ns, 10000000000ULL, "window");
+	ASSERT_STREQ(o.on_alert, "true", "on-alert");
+	ASSERT_EQ(parse(&o, err, sizeof(err), "--limit", "disk=1/s", NULL), -EINVAL, "bad kind");
+	ASSERT_EQ(parse(&o, err, sizeof(err), "--limit", "mem", NULL), -EINVAL, "no rate");
+	ASSERT_EQ(parse(&o, err, sizeof(err), "--window", "0.5s", NULL), -EINVAL, "window < 1s");
+}
+
 static void test_p_with_c(void)
 {
 	char err[256] = "";
@@ -148,6 +178,7 @@ int main(void)
 	RUN_TEST(test_defaults);
 	RUN_TEST(test_values);
 	RUN_TEST(test_bad_values);
+	RUN_TEST(test_rates_and_limits);
 	RUN_TEST(test_p_with_c);
 	RUN_TEST(test_help);
 	TEST_EXIT();

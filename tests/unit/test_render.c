@@ -197,22 +197,22 @@ static bool folded_is_valid(const char *out)
 
 /* The clean model: every kind, every way a frame can be (un)known. */
 static const struct report_frame mem_frames[] = {
-	{ 0x55d0c1a2b162, "leak_a", 0x12, "/usr/local/bin/leaky", 0x1162, "leaky.c", 12 },
-	{ 0x55d0c1a2b1f0, "main", 0x40, "/usr/local/bin/leaky", 0x11f0, "leaky.c", 30 },
-	{ 0x7f3a1c02724a, NULL, 0, "/lib/x86_64-linux-gnu/libc.so.6", 0x2724a, NULL, 0 },
-	{ 0x1234, NULL, 0, NULL, 0, NULL, 0 },
+	{ 0x55d0c1a2b162, "leak_a", 0x12, "/usr/local/bin/leaky", 0x1162, "leaky.c", 12, NULL },
+	{ 0x55d0c1a2b1f0, "main", 0x40, "/usr/local/bin/leaky", 0x11f0, "leaky.c", 30, NULL },
+	{ 0x7f3a1c02724a, NULL, 0, "/lib/x86_64-linux-gnu/libc.so.6", 0x2724a, NULL, 0, NULL },
+	{ 0x1234, NULL, 0, NULL, 0, NULL, 0, NULL },
 };
 static const struct report_frame mem2_frames[] = {
-	{ 0x55d0c1a2b180, "leak_b", 0x8, "/usr/local/bin/leaky", 0x1180, "leaky.c", 0 },
+	{ 0x55d0c1a2b180, "leak_b", 0x8, "/usr/local/bin/leaky", 0x1180, "leaky.c", 0, NULL },
 };
 static const struct report_frame map_frames[] = {
-	{ 0x7f0000001000, "mmap_leak", 0x8, "/usr/local/bin/leaky", 0x1000, NULL, 0 },
+	{ 0x7f0000001000, "mmap_leak", 0x8, "/usr/local/bin/leaky", 0x1000, NULL, 0, NULL },
 };
 static const struct report_frame fd_frames[] = {
-	{ 0x55d0c1a2b300, "open_leak", 0x10, "/usr/local/bin/leaky", 0x1300, "leaky.c", 40 },
+	{ 0x55d0c1a2b300, "open_leak", 0x10, "/usr/local/bin/leaky", 0x1300, "leaky.c", 40, NULL },
 };
 static const struct report_frame timer_frames[] = {
-	{ 0x401000, "arm", 0, NULL, 0, NULL, 0 },
+	{ 0x401000, "arm", 0, NULL, 0, NULL, 0, NULL },
 };
 
 static void model_clean(struct report *r, struct report_stack *st, struct report_proc *pr)
@@ -307,10 +307,10 @@ static const char clean_json[] =
 	"\"module\":null}]}\n"
 	"{\"type\":\"process\",\"pid\":1234,\"comm\":\"leaky\",\"exited\":false,"
 	"\"mem_bytes\":6500,\"mem_count\":101,\"map_bytes\":1048576,\"map_count\":2,"
-	"\"fds\":4,\"timers\":0}\n"
+	"\"fds\":4,\"timers\":0,\"rss\":0,\"flagged\":[]}\n"
 	"{\"type\":\"process\",\"pid\":77,\"comm\":\"timerd\",\"exited\":true,"
-	"\"mem_bytes\":0,\"mem_count\":0,\"map_bytes\":0,\"map_count\":0,\"fds\":0,\"timers\":1}\n"
-	"{\"type\":\"summary\",\"time\":\"2026-11-26T07:00:00Z\",\"final\":true,\"min_age_s\":5,"
+	"\"mem_bytes\":0,\"mem_count\":0,\"map_bytes\":0,\"map_count\":0,\"fds\":0,\"timers\":1,\"rss\":0,\"flagged\":[]}\n"
+	"{\"type\":\"summary\",\"time\":\"2026-11-26T07:00:00Z\",\"final\":true,\"delta\":false,\"min_age_s\":5,"
 	"\"events\":123456,\"lost_events\":0,\"lost_stacks\":0,\"unknown_frees\":12,"
 	"\"untracked\":0,\"untracked_bytes\":0,\"inflight_full\":0,\"stack_overflow\":0,"
 	"\"live\":108}\n";
@@ -448,7 +448,7 @@ static void test_empty_report_all_formats(void)
 	ASSERT_TRUE(out, "render json");
 	ASSERT_EQ(err, 0, "report_json__write");
 	ASSERT_STREQ(out,
-		     "{\"type\":\"summary\",\"time\":\"2026-11-26T07:00:00Z\",\"final\":false,"
+		     "{\"type\":\"summary\",\"time\":\"2026-11-26T07:00:00Z\",\"final\":false,\"delta\":false,"
 		     "\"min_age_s\":5,\"events\":0,\"lost_events\":0,\"lost_stacks\":0,"
 		     "\"unknown_frees\":0,\"untracked\":0,\"untracked_bytes\":0,"
 		     "\"inflight_full\":0,\"stack_overflow\":0,\"live\":0}\n",
@@ -469,11 +469,13 @@ static void test_empty_report_all_formats(void)
 
 /* Everything a traced process controls, at its worst. */
 static const struct report_frame hostile_frames[] = {
-	{ 0x1000, "operator new(unsigned long)", 4, "/usr/lib/libstdc++.so.6", 0x10, NULL, 0 },
-	{ 0x2000, "ns::f<a;b>\x1b[2J", 8, "/opt/\x1b]0;title\x07/app", 0x20, "src/\r\nx.c", 7 },
-	{ 0x3000, "", 0, "/opt/\x1b]0;title\x07/libx;y.so", 0x30, NULL, 0 },
-	{ 0x4000, "\xc2\x9b" "2J\xe2\x80\xae" "evil", 0, "", 0, NULL, 0 },
-	{ 0x5000, NULL, 0, "/lib/", 0x50, NULL, 0 },
+	{ 0x1000, "operator new(unsigned long)", 4, "/usr/lib/libstdc++.so.6", 0x10, NULL, 0,
+	  NULL },
+	{ 0x2000, "ns::f<a;b>\x1b[2J", 8, "/opt/\x1b]0;title\x07/app", 0x20, "src/\r\nx.c", 7,
+	  NULL },
+	{ 0x3000, "", 0, "/opt/\x1b]0;title\x07/libx;y.so", 0x30, NULL, 0, NULL },
+	{ 0x4000, "\xc2\x9b" "2J\xe2\x80\xae" "evil", 0, "", 0, NULL, 0, NULL },
+	{ 0x5000, NULL, 0, "/lib/", 0x50, NULL, 0, NULL },
 };
 
 static const char hostile_comm[] = "\x1b[31mred\x1b[0m";
@@ -875,8 +877,79 @@ static void test_kind_names(void)
 	ASSERT_STREQ(report__fd_kind_name(LT_FD__MAX), "unknown", "fd out of range");
 }
 
+typedef int (*alert_fn)(const struct report_alert *, FILE *);
+
+static char *render_alert(alert_fn fn, const struct report_alert *a, int *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	*err = fn(a, f);
+	fclose(f);
+	return buf;
+}
+
+static void test_alert_and_recovered(void)
+{
+	static const struct report_frame fr = { .addr = 0x401000, .sym = "grow", .off = 4,
+						.module = "/bin/g", .file = "g.c", .line = 9 };
+	struct report_stack st = { .kind = LT_KIND_MEM, .pid = 42, .comm = "g\x1b[31m",
+				   .bytes = 20971520, .count = 20, .oldest_s = 9.5,
+				   .nframes = 1, .frames = &fr };
+	struct report_alert a = { .pid = 42, .comm = "g\x1b[31m", .cgroup = "/system.slice/g.service",
+				  .kind = "mem", .bytes = true, .rate = 2097152, .limit = 1048576,
+				  .window_s = 10, .total = 31457280, .time = 1795676400,
+				  .stacks = &st, .nstacks = 1 };
+	char *out, *py;
+	int err;
+
+	out = render_alert(report_text__alert, &a, &err);
+	ASSERT_TRUE(out, "render");
+	ASSERT_EQ(err, 0, "text alert");
+	ASSERT_STREQ(out,
+		     "ALERT 2026-11-26T07:00:00Z pid 42 g\\x1b[31m mem growing 2.0 MiB/s > limit "
+		     "1.0 MiB/s over 10s, now 30.0 MiB, cgroup /system.slice/g.service\n"
+		     "  grew: 20971520 bytes in 20 allocations from stack (pid 42 g\\x1b[31m, "
+		     "oldest 9.5s)\n"
+		     "\t#0 0x401000 grow+0x4 (/bin/g) g.c:9\n",
+		     "text alert exact, escape neutralised");
+	free(out);
+	out = render_alert(report_json__alert, &a, &err);
+	ASSERT_EQ(err, 0, "json alert");
+	ASSERT_TRUE(strstr(out, "{\"type\":\"alert\",\"time\":\"2026-11-26T07:00:00Z\",\"pid\":42,"),
+		    "alert head");
+	ASSERT_TRUE(strstr(out, "\"kind\":\"mem\",\"rate\":2097152,\"limit\":1048576,"
+				"\"window_s\":10,\"total\":31457280,\"stacks\":[{\"type\":\"stack\""),
+		    "alert fields");
+	ASSERT_TRUE(have_python3(), "python3 is installed (make deps): JSON must be parsed");
+	py = python_json_roundtrip(out, true);
+	ASSERT_TRUE(py, "python3 parses the alert");
+	free(py);
+	free(out);
+
+	a.recovered = true;
+	a.flagged_s = 20;
+	a.nstacks = 0;
+	a.container = "0123456789ab";
+	out = render_alert(report_text__alert, &a, &err);
+	ASSERT_STREQ(out,
+		     "RECOVERED 2026-11-26T07:00:00Z pid 42 g\\x1b[31m mem stopped growing: rate "
+		     "2.0 MiB/s <= 512.0 KiB/s over 10s, now 30.0 MiB, flagged for 20s, container "
+		     "0123456789ab\n",
+		     "text recovered exact");
+	free(out);
+	out = render_alert(report_json__alert, &a, &err);
+	ASSERT_TRUE(strstr(out, "{\"type\":\"recovered\",") && strstr(out, "\"flagged_s\":20}"),
+		    "json recovered");
+	free(out);
+}
+
 int main(void)
 {
+	RUN_TEST(test_alert_and_recovered);
 	RUN_TEST(test_text_clean_model_exact);
 	RUN_TEST(test_text_not_final_and_warning);
 	RUN_TEST(test_json_clean_model_exact);
