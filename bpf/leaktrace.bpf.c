@@ -146,26 +146,45 @@ static __always_inline struct lt_event *event_new(__u32 type)
 	return e;
 }
 
-/*
- * Capture the user stack into e->frames. Called at a uretprobe: the kernel has
- * put the original return address back in regs->ip, so frames[0] is the
- * allocator's caller even in code without frame pointers.
- */
-static __always_inline __u32 event_stack(void *ctx, struct lt_event *e)
-{
-	__u32 max = max_frames;
-	long n;
+#define USER_TOP 0x7ffffffff000ULL /* canonical user addresses lie below */
+#define STACK_SPAN (8ULL << 20)    /* frames lie within this much above sp */
 
-	if (max > LT_MAX_FRAMES)
-		max = LT_MAX_FRAMES;
-	n = bpf_get_stack(ctx, e->frames, max * sizeof(__u64), BPF_F_USER_STACK);
-	if (n <= 0) {
-		e->flags |= LT_F_STACK_LOST;
-		stat_inc(LT_STAT_LOST_STACKS);
-		return 0;
+/*
+ * The user stack into e->frames: frames[0] = ip, then the frame-pointer chain
+ * from bp. Walked here rather than by bpf_get_stack() so that every frame is
+ * checked: a frame pointer must lie on the stack above sp and grow, a return
+ * address must be a user address. Code without frame pointers keeps data in
+ * %rbp; unchecked, the walk turns it into frames that differ per call and
+ * split one call site into thousands of stacks.
+ * At a uretprobe the kernel has put the original return address back in ip,
+ * so frames[0] is the allocator's caller even in code without frame pointers.
+ */
+static __always_inline __u32 event_stack_regs(struct lt_event *e, __u64 ip, __u64 sp, __u64 bp)
+{
+	__u32 max = max_frames, n = 1, i;
+	__u64 frame[2];
+
+	e->frames[0] = ip;
+	for (i = 1; i < LT_MAX_FRAMES; i++) {
+		if (i >= max || bp < sp || bp >= sp + STACK_SPAN || (bp & 7))
+			break;
+		if (bpf_probe_read_user(frame, sizeof(frame), (void *)bp))
+			break;
+		if (frame[1] < 4096 || frame[1] >= USER_TOP)
+			break;
+		e->frames[i] = frame[1];
+		n = i + 1;
+		if (frame[0] <= bp)
+			break;
+		bp = frame[0];
 	}
-	e->nframes = n / sizeof(__u64);
-	return n;
+	e->nframes = n;
+	return n * sizeof(__u64);
+}
+
+static __always_inline __u32 event_stack(struct pt_regs *regs, struct lt_event *e)
+{
+	return event_stack_regs(e, PT_REGS_IP(regs), PT_REGS_SP(regs), PT_REGS_FP(regs));
 }
 
 static __always_inline void event_send(struct lt_event *e, __u32 frame_bytes, bool urgent)
@@ -537,11 +556,13 @@ static __always_inline void sys_extra(struct lt_event *e)
 static __always_inline struct lt_event *sys_event(void *ctx, __u32 type)
 {
 	struct lt_event *e = event_new(type);
+	struct lt_sys_extra *x;
 
 	if (!e)
 		return NULL;
-	event_stack(ctx, e);
 	sys_extra(e);
+	x = (void *)e + LT_SYS_EXTRA_OFF;
+	event_stack_regs(e, x->ip, x->sp, x->bp);
 	return e;
 }
 

@@ -13,7 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "command.h"
@@ -24,6 +30,30 @@ struct command {
 	int exit_code;
 	struct command_cbs cbs;
 };
+
+/*
+ * A stop before every execve of the command's processes (SECCOMP_RET_TRACE,
+ * seen as PTRACE_EVENT_SECCOMP): the last moment the old image can be read.
+ * Without a tracer such a syscall would fail, so the tracer sets EXITKILL:
+ * the command does not outlive it. Needs CAP_SYS_ADMIN (we are root); if the
+ * filter cannot be set, the command runs without these stops.
+ */
+static void trap_exec(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execve, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execveat, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
 
 /*
  * A command without shell syntax runs directly, so that the traced process is
@@ -64,6 +94,7 @@ int command__start(const char *cmd, const struct command_cbs *cbs, struct comman
 		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL))
 			_exit(127);
 		raise(SIGSTOP);
+		trap_exec();
 		exec_command(cmd);
 		_exit(127);
 	}
@@ -74,7 +105,8 @@ int command__start(const char *cmd, const struct command_cbs *cbs, struct comman
 	}
 	if (ptrace(PTRACE_SETOPTIONS, c->pid, NULL,
 		   (void *)(long)(PTRACE_O_TRACEEXIT | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
-				  PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC))) {
+				  PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC |
+				  PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL))) {
 		snprintf(err, errlen, "cannot ptrace the command: %s", strerror(errno));
 		kill(c->pid, SIGKILL);
 		waitpid(c->pid, &st, __WALL);
@@ -148,6 +180,10 @@ void command__reap(struct command *c)
 			tgid = tgid_of(pid);
 			if (tgid == pid && c->cbs.on_exit_stop)
 				c->cbs.on_exit_stop(c->cbs.ctx, tgid);
+		} else if (ev == PTRACE_EVENT_SECCOMP) {
+			tgid = tgid_of(pid);
+			if (tgid > 0 && c->cbs.on_exec_stop)
+				c->cbs.on_exec_stop(c->cbs.ctx, tgid);
 		} else if (!ev) {
 			pass = signal_to_pass(pid, WSTOPSIG(st));
 		}

@@ -19,6 +19,8 @@ struct command;
 struct command_cbs {
 	/* A process of the command (tgid) is exiting; its memory map is still readable. */
 	void (*on_exit_stop)(void *ctx, pid_t tgid);
+	/* A process of the command (tgid) is about to exec; the old image is still there. */
+	void (*on_exec_stop)(void *ctx, pid_t tgid);
 	/* A stop is about to be handled: drain what the BPF side said first. */
 	void (*before_stop)(void *ctx);
 	void *ctx;

@@ -183,8 +183,9 @@ static bool is_c_library(const char *module)
 static void fix_caller(struct app *a, struct lt_event *e, const struct lt_sys_extra *x,
 		       const char **module)
 {
+	__u64 pc = x->ip, sp = x->sp, ret = 0, caller_sp;
 	struct sym_frame sf;
-	__u64 ret;
+	int step;
 
 	if (symbolizer__resolve(a->sym, e->tgid, x->ip, &sf) == -ENOENT && !sf.module &&
 	    !symbolizer__snapshot(a->sym, e->tgid))
@@ -192,14 +193,22 @@ static void fix_caller(struct app *a, struct lt_event *e, const struct lt_sys_ex
 	*module = sf.module;
 	if (!sf.module || !is_c_library(sf.module))
 		return;
-	if (symbolizer__unwind_step(a->sym, e->tgid, x->ip, x->sp, x->bp, x->stack,
-				    x->stack_words, &ret)) {
-		a->unwind_failed++;
-		return;
+	/* Out of the C library: a wrapper may sit under another (fcntl -> fcntl64_nocancel). */
+	for (step = 0; step < 4; step++) {
+		if (symbolizer__unwind_step(a->sym, e->tgid, pc, sp, x->bp, x->stack, x->sp,
+					    x->stack_words, &ret, &caller_sp)) {
+			a->unwind_failed++;
+			return;
+		}
+		if (symbolizer__resolve(a->sym, e->tgid, ret - 1, &sf) || !sf.module ||
+		    !is_c_library(sf.module))
+			break;
+		pc = ret - 1;
+		sp = caller_sp;
 	}
 	if (!e->nframes)
 		e->nframes = 1;
-	/* A wrapper that keeps a frame pointer gave the kernel its caller already. */
+	/* A wrapper that keeps a frame pointer gave the walk its caller already. */
 	if (e->nframes > 1 && e->frames[1] == ret) {
 		memmove(&e->frames[0], &e->frames[1], (e->nframes - 1) * sizeof(__u64));
 		e->nframes--;
@@ -312,7 +321,7 @@ static int on_sample(void *ctx, void *data, size_t len)
 		growth__forget(a->growth, (__u32)e->aux);
 		break;
 	case LT_EV_EXEC:
-		symbolizer__forget(a->sym, e->tgid);
+		/* The snapshot stays: fds kept across exec carry the old image's addresses. */
 		snap_mark(a, e->tgid, true);
 		growth__forget(a->growth, e->tgid);
 		break;
@@ -638,6 +647,18 @@ static void cmd_before_stop(void *ctx)
 	tracer__consume(a->tr);
 }
 
+static void cmd_exec_stop(void *ctx, pid_t tgid)
+{
+	struct app *a = ctx;
+
+	/*
+	 * About to exec: the old image is whole for the last time. Its events are
+	 * drained (cmd_before_stop) while it can still be unwound, and its map
+	 * kept for what it leaves to the new image.
+	 */
+	symbolizer__snapshot(a->sym, tgid);
+}
+
 static void cmd_exit_stop(void *ctx, pid_t tgid)
 {
 	struct app *a = ctx;
@@ -938,6 +959,7 @@ int main(int argc, char **argv)
 	}
 	if (a.opt.command) {
 		cbs.on_exit_stop = cmd_exit_stop;
+		cbs.on_exec_stop = cmd_exec_stop;
 		cbs.before_stop = cmd_before_stop;
 		cbs.ctx = &a;
 		if (command__start(a.opt.command, &cbs, &a.cmd, &child, err, sizeof(err))) {

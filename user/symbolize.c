@@ -143,6 +143,8 @@ struct snapshot {
 	struct snapshot *hnext;
 };
 
+#define MAX_KEPT_OLD 512 /* mappings of earlier images kept per process */
+
 struct result {
 	__u64 serial; /* 0: empty slot (serials start at 1) */
 	__u64 vaddr;
@@ -1017,6 +1019,48 @@ void symbolizer__free(struct symbolizer *s)
 	free(s);
 }
 
+static bool maps__overlaps(const struct mapping *maps, size_t n, const struct mapping *m)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (maps[i].start < m->end && m->start < maps[i].end)
+			return true;
+	return false;
+}
+
+/*
+ * After exec (or dlclose), resources of the old image (fds kept across exec)
+ * still carry its addresses: keep the old mappings that the new snapshot does
+ * not cover (ASLR puts two images apart), up to MAX_KEPT_OLD. Moves module
+ * references from old[] into *maps or releases them; old[] itself is the
+ * caller's to free.
+ */
+static int maps__keep_old(struct symbolizer *s, struct mapping **maps, size_t *n,
+			  struct mapping *old, size_t nold)
+{
+	struct mapping *merged;
+	size_t i, k = *n, kept = 0;
+
+	merged = realloc(*maps, (*n + nold + 1) * sizeof(*merged));
+	if (!merged) {
+		maps__release(s, old, nold);
+		return -ENOMEM;
+	}
+	*maps = merged;
+	for (i = 0; i < nold; i++) {
+		if (kept < MAX_KEPT_OLD && !maps__overlaps(merged, *n, &old[i])) {
+			merged[k++] = old[i];
+			kept++;
+		} else if (old[i].mod) {
+			module__put(s, old[i].mod);
+		}
+	}
+	*n = k;
+	qsort(merged, k, sizeof(*merged), mapping__cmp);
+	return 0;
+}
+
 int symbolizer__snapshot(struct symbolizer *s, pid_t pid)
 {
 	struct snapshot *sn = snap__find(s, pid), **bucket;
@@ -1033,7 +1077,13 @@ int symbolizer__snapshot(struct symbolizer *s, pid_t pid)
 	if (err)
 		return err;
 	if (sn) {
-		maps__release(s, sn->maps, sn->nmaps);
+		/* Never forget an address that nothing new has taken (exec, dlclose). */
+		err = maps__keep_old(s, &maps, &n, sn->maps, sn->nmaps);
+		if (err) {
+			maps__release(s, maps, n);
+			return err;
+		}
+		free(sn->maps); /* its mappings were moved or released by maps__keep_old() */
 	} else {
 		sn = calloc(1, sizeof(*sn));
 		if (!sn) {
@@ -1418,7 +1468,8 @@ static int module__cfa_rule(struct module *m, __u64 vaddr, int *reg, __s64 *off)
 }
 
 int symbolizer__unwind_step(struct symbolizer *s, pid_t pid, __u64 ip, __u64 sp, __u64 bp,
-			    const __u64 *stack, unsigned words, __u64 *ret_addr)
+			    const __u64 *stack, __u64 stack_sp, unsigned words, __u64 *ret_addr,
+			    __u64 *caller_sp)
 {
 	const struct snapshot *sn = snap__find(s, pid);
 	const struct mapping *mp;
@@ -1438,10 +1489,11 @@ int symbolizer__unwind_step(struct symbolizer *s, pid_t pid, __u64 ip, __u64 sp,
 		cfa = bp + off;
 	else
 		return -ENOTSUP;
-	/* x86-64: the return address sits just below the CFA. */
+	/* x86-64: the return address sits just below the CFA, the caller's sp after return. */
 	slot = cfa - 8;
-	if (slot < sp || (slot - sp) % 8 || (slot - sp) / 8 >= words)
+	if (slot < stack_sp || (slot - stack_sp) % 8 || (slot - stack_sp) / 8 >= words)
 		return -ERANGE;
-	*ret_addr = stack[(slot - sp) / 8];
+	*ret_addr = stack[(slot - stack_sp) / 8];
+	*caller_sp = cfa;
 	return 0;
 }

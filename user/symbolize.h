@@ -31,11 +31,13 @@ void symbolizer__free(struct symbolizer *s);
 
 /*
  * (Re)read /proc/PID/maps (reaching files through /proc/PID/root) and keep it as
- * the process's snapshot. Returns 0, or a negative errno (-ESRCH: gone).
+ * the process's snapshot. Mappings of the previous snapshot that no new one
+ * overlaps are kept (an old image's addresses after exec, a library after
+ * dlclose). Returns 0, or a negative errno (-ESRCH: gone).
  */
 int symbolizer__snapshot(struct symbolizer *s, pid_t pid);
 
-/* Drop the snapshot of pid (it exec'd, or a new process reuses the pid). */
+/* Drop the snapshot of pid (a new process reuses the pid). */
 void symbolizer__forget(struct symbolizer *s, pid_t pid);
 
 /*
@@ -71,13 +73,16 @@ void symbolizer__stats(const struct symbolizer *s, struct symbolizer_stats *st);
 void symbolizer__set_limits(struct symbolizer *s, size_t max_snapshots, size_t max_modules);
 
 /*
- * One unwind step at a syscall: ip, sp, bp are the user registers and stack[]
- * the words at sp. Finds the return address of the function holding ip through
- * its CFI (.eh_frame), for code without frame pointers. Returns 0 and
- * *ret_addr, -ENOENT (no CFI or no snapshot), -ERANGE (the slot lies past the
- * sampled words) or -ENOTSUP (a CFA rule other than register + offset).
+ * One unwind step: ip (for a frame above the first, its return address - 1),
+ * sp and bp are that frame's registers, stack[] the words sampled from
+ * stack_sp up. Finds the frame's return address through the CFI (.eh_frame)
+ * of the function holding ip, for code without frame pointers. Returns 0 with
+ * *ret_addr and *caller_sp (the caller's sp once returned), -ENOENT (no CFI
+ * or no snapshot), -ERANGE (the slot lies past the sampled words) or -ENOTSUP
+ * (a CFA rule other than register + offset).
  */
 int symbolizer__unwind_step(struct symbolizer *s, pid_t pid, __u64 ip, __u64 sp, __u64 bp,
-			    const __u64 *stack, unsigned words, __u64 *ret_addr);
+			    const __u64 *stack, __u64 stack_sp, unsigned words, __u64 *ret_addr,
+			    __u64 *caller_sp);
 
 #endif /* LEAKTRACE_SYMBOLIZE_H */
