@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * workload.c - the benchmark workloads of `make bench`: loops of libc calls
+ * that count their own calls and time them only once the tracer is attached.
+ *
+ *   workload MODE [-n ITERS] [-t THREADS] [-d DEPTH] [-g]
+ *
+ * MODE
+ *   malloc-small  malloc(64..127) then free it at once (tcache fast path)
+ *   malloc-mixed  malloc(16 B..64 KiB, log-spread) into a ring of 256 live
+ *                 blocks, freeing the block it replaces
+ *   alloc-mix     calloc + realloc (grow) + posix_memalign + 2 free: 5 calls
+ *   open-close    open("/dev/null") + close
+ *   timer         timer_create(CLOCK_MONOTONIC, SIGEV_NONE) + timer_delete
+ *
+ * -t THREADS runs the loop in that many threads at once (each ITERS); ns per
+ * call is each thread's own timed run over its own calls, averaged over the
+ * threads: what one call costs a thread while the others run too.
+ * -d DEPTH calls the loop DEPTH frames deep (default 8), so that stack capture
+ * walks a stack of realistic depth (the loop's caller chain is frame-pointer
+ * built: the binary is compiled with -fno-omit-frame-pointer).
+ * -g: wait for SIGUSR1 before starting (the driver sends it once the tracer's
+ * probes are attached); without -g it starts at once.
+ *
+ * Each thread first runs ITERS/20 (at least 200) iterations untimed: the first
+ * hit of each probe maps the uprobe XOL page, the heap grows; then all threads
+ * start together (a barrier) and each times its own run.
+ *
+ * Output, one line on stdout:
+ *   RESULT mode=M threads=T iters=N calls=C ns_per_call=X ns_per_iter=Y wall_ns=W
+ * Exit 0, or 1 when a call failed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum mode { M_MALLOC_SMALL, M_MALLOC_MIXED, M_ALLOC_MIX, M_OPEN_CLOSE, M_TIMER };
+
+static const struct {
+	const char *name;
+	int calls_per_iter;
+} modes[] = {
+	[M_MALLOC_SMALL] = { "malloc-small", 2 },
+	[M_MALLOC_MIXED] = { "malloc-mixed", 2 },
+	[M_ALLOC_MIX] = { "alloc-mix", 5 },
+	[M_OPEN_CLOSE] = { "open-close", 2 },
+	[M_TIMER] = { "timer", 2 },
+};
+
+#define RING 256
+#define NSIZES 1024
+
+static enum mode mode;
+static long iters = 100000;
+static int nthreads = 1;
+static int depth = 8;
+static pthread_barrier_t start_bar;
+static size_t small_sizes[NSIZES], mixed_sizes[NSIZES];
+
+/* Keep the compiler from pairing malloc with free away. */
+#define SINK(p) __asm__ volatile("" : : "r"(p) : "memory")
+
+struct worker {
+	pthread_t th;
+	long calls;
+	int failed;
+	__uint64_t t0, t1; /* this thread's timed run */
+};
+
+static __uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static __attribute__((noinline)) long loop_malloc_small(long n, int *failed)
+{
+	long i, calls = 0;
+
+	for (i = 0; i < n; i++) {
+		void *p = malloc(small_sizes[i & (NSIZES - 1)]);
+
+		if (!p) {
+			*failed = 1;
+			break;
+		}
+		SINK(p);
+		free(p);
+		calls += 2;
+	}
+	return calls;
+}
+
+static __attribute__((noinline)) long loop_malloc_mixed(long n, int *failed)
+{
+	void *ring[RING] = { 0 };
+	long i, calls = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned slot = i & (RING - 1);
+		void *p;
+
+		free(ring[slot]);
+		p = malloc(mixed_sizes[i & (NSIZES - 1)]);
+		if (!p) {
+			*failed = 1;
+			break;
+		}
+		SINK(p);
+		ring[slot] = p;
+		calls += 2;
+	}
+	for (i = 0; i < RING; i++, calls++)
+		free(ring[i]);
+	return calls;
+}
+
+static __attribute__((noinline)) long loop_alloc_mix(long n, int *failed)
+{
+	long i, calls = 0;
+
+	for (i = 0; i < n; i++) {
+		size_t sz = small_sizes[i & (NSIZES - 1)];
+		void *p, *q = NULL;
+
+		p = calloc(4, sz / 4);
+		if (!p)
+			goto fail;
+		SINK(p);
+		p = realloc(p, 2 * sz + 64);
+		if (!p)
+			goto fail;
+		SINK(p);
+		if (posix_memalign(&q, 64, sz))
+			goto fail;
+		SINK(q);
+		free(q);
+		free(p);
+		calls += 5;
+	}
+	return calls;
+fail:
+	*failed = 1;
+	return calls;
+}
+
+static __attribute__((noinline)) long loop_open_close(long n, int *failed)
+{
+	long i, calls = 0;
+
+	for (i = 0; i < n; i++) {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0 || close(fd)) {
+			*failed = 1;
+			break;
+		}
+		calls += 2;
+	}
+	return calls;
+}
+
+static __attribute__((noinline)) long loop_timer(long n, int *failed)
+{
+	struct sigevent sev = { .sigev_notify = SIGEV_NONE };
+	long i, calls = 0;
+	timer_t t;
+
+	for (i = 0; i < n; i++) {
+		if (timer_create(CLOCK_MONOTONIC, &sev, &t) || timer_delete(t)) {
+			*failed = 1;
+			break;
+		}
+		calls += 2;
+	}
+	return calls;
+}
+
+static long run_loop(long n, int *failed)
+{
+	switch (mode) {
+	case M_MALLOC_SMALL: return loop_malloc_small(n, failed);
+	case M_MALLOC_MIXED: return loop_malloc_mixed(n, failed);
+	case M_ALLOC_MIX: return loop_alloc_mix(n, failed);
+	case M_OPEN_CLOSE: return loop_open_close(n, failed);
+	case M_TIMER: return loop_timer(n, failed);
+	}
+	return 0;
+}
+
+/* Call the loop d frames deeper: a stack of realistic depth to capture. */
+static __attribute__((noinline)) long nest(int d, long n, int *failed)
+{
+	long r;
+
+	if (d <= 0)
+		return run_loop(n, failed);
+	r = nest(d - 1, n, failed);
+	SINK(&r); /* not a tail call: keep the frame */
+	return r;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	long warm = iters / 20 < 200 ? 200 : iters / 20;
+	int dummy = 0;
+
+	nest(depth, warm, &dummy);
+	pthread_barrier_wait(&start_bar);
+	w->t0 = now_ns();
+	w->calls = nest(depth, iters, &w->failed);
+	w->t1 = now_ns();
+	return NULL;
+}
+
+static void init_sizes(void)
+{
+	unsigned long x = 0x2545f4914f6cdd1dul;
+	int i;
+
+	for (i = 0; i < NSIZES; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
+		small_sizes[i] = 64 + x % 64;
+		/* 16 B .. 64 KiB, spread evenly over the powers of two (mostly small blocks) */
+		mixed_sizes[i] = ((size_t)16 << ((x >> 8) % 13)) + (x >> 24) % 16;
+		if (mixed_sizes[i] > 65536)
+			mixed_sizes[i] = 65536;
+	}
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: workload malloc-small|malloc-mixed|alloc-mix|open-close|timer "
+			"[-n ITERS] [-t THREADS] [-d DEPTH] [-g]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	struct worker *w;
+	int go = 0, opt, i, failed = 0;
+	__uint64_t t0, t1;
+	long calls = 0;
+	double per_call = 0;
+	sigset_t set;
+
+	if (argc < 2)
+		usage();
+	for (i = 0; i < (int)(sizeof(modes) / sizeof(modes[0])); i++)
+		if (!strcmp(argv[1], modes[i].name))
+			break;
+	if (i == (int)(sizeof(modes) / sizeof(modes[0])))
+		usage();
+	mode = i;
+	optind = 2;
+	while ((opt = getopt(argc, argv, "n:t:d:g")) != -1) {
+		switch (opt) {
+		case 'n': iters = atol(optarg); break;
+		case 't': nthreads = atoi(optarg); break;
+		case 'd': depth = atoi(optarg); break;
+		case 'g': go = 1; break;
+		default: usage();
+		}
+	}
+	if (iters <= 0 || nthreads <= 0 || nthreads > 64 || depth < 0 || depth > 64)
+		usage();
+	init_sizes();
+	if (go) {
+		int sig;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &set, NULL); /* before the driver can send it */
+		printf("READY %d\n", (int)getpid());
+		fflush(stdout);
+		if (sigwait(&set, &sig))
+			return 1;
+	}
+	w = calloc(nthreads, sizeof(*w));
+	if (!w)
+		return 1;
+	pthread_barrier_init(&start_bar, NULL, nthreads);
+	for (i = 0; i < nthreads; i++) {
+		if (pthread_create(&w[i].th, NULL, worker_main, &w[i])) {
+			fprintf(stderr, "workload: pthread_create: %s\n", strerror(errno));
+			return 1;
+		}
+	}
+	t0 = ~0ull;
+	t1 = 0;
+	for (i = 0; i < nthreads; i++) {
+		pthread_join(w[i].th, NULL);
+		calls += w[i].calls;
+		failed |= w[i].failed;
+		per_call += (double)(w[i].t1 - w[i].t0) / (w[i].calls ? w[i].calls : 1) / nthreads;
+		if (w[i].t0 < t0)
+			t0 = w[i].t0;
+		if (w[i].t1 > t1)
+			t1 = w[i].t1;
+	}
+	if (failed || !calls) {
+		fprintf(stderr, "workload: %s: a call failed: %s\n", modes[mode].name, strerror(errno));
+		return 1;
+	}
+	printf("RESULT mode=%s threads=%d iters=%ld calls=%ld ns_per_call=%.1f ns_per_iter=%.1f "
+	       "wall_ns=%llu\n",
+	       modes[mode].name, nthreads, iters, calls, per_call,
+	       per_call * modes[mode].calls_per_iter,
+	       (unsigned long long)(t1 - t0));
+	return 0;
+}
