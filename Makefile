@@ -46,7 +46,7 @@ PROG_BINS := $(patsubst tests/progs/%.c,$(OUT)/progs/%,$(PROG_SRCS)) \
 TOOL_SRCS := $(wildcard tools/*.c)
 TOOL_BINS := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS))
 
-.PHONY: all deps run test unit install uninstall clean vmlinux bench check-root
+.PHONY: all deps run test unit install uninstall clean vmlinux bench check-root fuzz test-asan soak
 all: $(OUT)/leaktrace
 
 $(OUT) $(OUT)/user $(OUT)/tests $(OUT)/progs $(OUT)/tools:
@@ -110,6 +110,43 @@ unit: $(UNIT_BINS)
 test: check-root deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(PROG_BINS) $(TOOL_BINS)
 	$(Q)tests/run.sh
+
+# Sanitizers: the same suites with leaktrace and the unit tests built with ASan and UBSan.
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+test-asan: check-root deps
+	$(Q)$(MAKE) --no-print-directory OUT=build-asan EXTRA_CFLAGS="$(SAN)" \
+		EXTRA_LDLIBS="$(SAN)" build-asan/leaktrace \
+		$(patsubst $(OUT)/%,build-asan/%,$(UNIT_BINS))
+	$(Q)$(MAKE) --no-print-directory $(PROG_BINS) $(TOOL_BINS)
+	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		TEST_BUILD=build-asan LEAKTRACE=$(CURDIR)/build-asan/leaktrace tests/run.sh $(T)
+
+# Ten minutes of mixed load with process churn; tracer RSS and CPU sampled every second.
+soak: check-root deps
+	$(Q)$(MAKE) --no-print-directory all $(PROG_BINS)
+	$(Q)tools/soak.sh
+
+# Fuzzing (libFuzzer, clang): the event decoder and aggregator, and the ELF readers.
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
+	       -Iuser -Ibpf -I$(OUT) -I$(OUT)/user
+$(OUT)/fuzz/fuzz_agg: tests/fuzz/fuzz_agg.c user/agg.c user/agg.h bpf/leaktrace.h
+	$(Q)mkdir -p $(@D)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_agg.c user/agg.c -o $@
+$(OUT)/fuzz/fuzz_elf: tests/fuzz/fuzz_elf.c user/objects.c user/symbolize.c
+	$(Q)mkdir -p $(@D)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_elf.c user/objects.c user/symbolize.c \
+		-lelf -ldw -lz -lcapstone -lstdc++ -o $@
+fuzz: $(OUT)/fuzz/fuzz_agg $(OUT)/fuzz/fuzz_elf
+	$(Q)mkdir -p $(OUT)/fuzz/corpus-agg $(OUT)/fuzz/corpus-elf
+	$(Q)cp -n /lib/x86_64-linux-gnu/libz.so.1 $(OUT)/fuzz/corpus-elf/ 2>/dev/null || true
+	$(Q)cp -n $(OUT)/progs/leaky $(OUT)/fuzz/corpus-elf/ 2>/dev/null || true
+	$(OUT)/fuzz/fuzz_agg -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=1024 \
+		$(OUT)/fuzz/corpus-agg
+	$(OUT)/fuzz/fuzz_elf -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 \
+		$(OUT)/fuzz/corpus-elf
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h.tmp

@@ -159,25 +159,65 @@ static __always_inline struct lt_event *event_new(__u32 type)
  * At a uretprobe the kernel has put the original return address back in ip,
  * so frames[0] is the allocator's caller even in code without frame pointers.
  */
+/* Stack memory read for the walk: one read covers several frames. */
+#define WALK_WORDS 128 /* 1 KiB */
+
+struct walkbuf {
+	__u64 w[WALK_WORDS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct walkbuf);
+} walkbuf SEC(".maps");
+
 static __always_inline __u32 event_stack_regs(struct lt_event *e, __u64 ip, __u64 sp, __u64 bp)
 {
-	__u32 max = max_frames, n = 1, i;
-	__u64 frame[2];
+	__u32 max = max_frames, n = 1, i, zero = 0, off;
+	struct walkbuf *wb = bpf_map_lookup_elem(&walkbuf, &zero);
+	__u64 base = 0, len = 0, next, ret;
 
 	e->frames[0] = ip;
+	if (!wb)
+		goto out;
 	for (i = 1; i < LT_MAX_FRAMES; i++) {
 		if (i >= max || bp < sp || bp >= sp + STACK_SPAN || (bp & 7))
 			break;
-		if (bpf_probe_read_user(frame, sizeof(frame), (void *)bp))
+		/*
+		 * Each read of user memory costs more than the walk: read a KiB
+		 * from this frame up and walk the frames that lie inside it.
+		 * Near the top of the stack a KiB may cross into unmapped memory:
+		 * then read just this frame.
+		 */
+		if (bp < base || bp + 16 > base + len) {
+			base = bp;
+			len = sizeof(wb->w);
+			if (bpf_probe_read_user(wb->w, sizeof(wb->w), (void *)bp)) {
+				len = 16;
+				if (bpf_probe_read_user(wb->w, 16, (void *)bp))
+					break;
+			}
+		}
+		off = (bp - base) / 8;
+		if (off > WALK_WORDS - 2)
 			break;
-		if (frame[1] < 4096 || frame[1] >= USER_TOP)
+		/* Masks the verifier can see (the optimiser would drop a plain bound). */
+		barrier_var(off);
+		next = wb->w[off & (WALK_WORDS - 1)];
+		off += 1;
+		barrier_var(off);
+		ret = wb->w[off & (WALK_WORDS - 1)];
+		if (ret < 4096 || ret >= USER_TOP)
 			break;
-		e->frames[i] = frame[1];
+		e->frames[i] = ret;
 		n = i + 1;
-		if (frame[0] <= bp)
+		if (next <= bp)
 			break;
-		bp = frame[0];
+		bp = next;
 	}
+out:
 	e->nframes = n;
 	return n * sizeof(__u64);
 }

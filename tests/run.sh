@@ -3,6 +3,7 @@
 # scripts (tests/integration/*.sh). Each prints "PASS: name" / "FAIL: name" lines;
 # a binary or script that exits non-zero without reporting a FAIL counts as one.
 # Last line: "N passed, N failed".  Usage: tests/run.sh [FILTER]
+# TEST_BUILD picks the unit tests' build directory (make test-asan: build-asan).
 cd "$(dirname "$0")/.." || exit 1
 filter=${1:-}
 pass=0 fail=0
@@ -25,8 +26,9 @@ run_one() { # name cmd...
 	fi
 	pass=$((pass + p)); fail=$((fail + f))
 }
-for t in build/tests/test_*; do
-	[ -x "$t" ] || continue
+for t in "${TEST_BUILD:-build}"/tests/test_*; do
+	[ -x "$t" ] && [ -f "$t" ] || continue
+	case "$t" in *.d) continue ;; esac
 	case "$t" in *"$filter"*) ;; *) continue ;; esac
 	run_one "$t" "$t"
 done
