@@ -91,6 +91,11 @@ int command__start(const char *cmd, const struct command_cbs *cbs, struct comman
 		return -errno;
 	}
 	if (c->pid == 0) {
+		sigset_t none;
+
+		/* The tracer blocks the signals it reads from a signalfd: not the command's. */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL))
 			_exit(127);
 		raise(SIGSTOP);

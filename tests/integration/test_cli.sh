@@ -77,6 +77,15 @@ lt_run 60 "$T/out" "$T/err" -f json -o "$T/exit7.json" -c "/bin/sh $T/exit7.sh"
 rc=$?
 check "cli: -c exits with the command's status (7)" "exit $rc; stderr: $(tail_of "$T/err" 3)" [ "$rc" = 7 ]
 
+# The command runs with no signal blocked (the tracer blocks its own for a signalfd), and a
+# shell that waits for its background child is not left hanging.
+lt_run 30 "$T/out" "$T/err" -o /dev/null -c 'grep SigBlk /proc/self/status'
+check "cli: -c command starts with no signal blocked" "stdout: $(tail_of "$T/out" 2)" \
+	grep -q 'SigBlk:[[:space:]]*0*$' "$T/out"
+lt_run 30 "$T/out" "$T/err" -o /dev/null -c 'sleep 0.2 & wait'
+rc=$?
+check "cli: -c 'sleep & wait' finishes" "exit $rc; stderr: $(tail_of "$T/err" 3)" [ "$rc" = 0 ]
+
 # Not root: exit 1, saying why.
 if ! command -v setpriv >/dev/null; then
 	fail "cli: not root" "setpriv (util-linux) is missing"
