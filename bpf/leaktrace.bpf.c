@@ -173,53 +173,72 @@ struct {
 	__type(value, struct walkbuf);
 } walkbuf SEC(".maps");
 
+struct walk {
+	struct lt_event *e;
+	struct walkbuf *wb;
+	__u64 sp, bp, base, len;
+	__u32 max, n;
+};
+
+/* One frame per call, through bpf_loop(): verified once, whatever the call sites. */
+static long walk_frame(__u32 idx, struct walk *w)
+{
+	__u32 i = idx + 1, off;
+	__u64 bp = w->bp, next, ret;
+
+	if (i >= w->max || i >= LT_MAX_FRAMES || bp < w->sp || bp >= w->sp + STACK_SPAN || (bp & 7))
+		return 1;
+	/*
+	 * Each read of user memory costs more than the walk: read a KiB from
+	 * this frame up and walk the frames that lie inside it. Near the top of
+	 * the stack a KiB may cross into unmapped memory: then read this frame.
+	 */
+	if (bp < w->base || bp + 16 > w->base + w->len) {
+		w->base = bp;
+		w->len = sizeof(w->wb->w);
+		if (bpf_probe_read_user(w->wb->w, sizeof(w->wb->w), (void *)bp)) {
+			w->len = 16;
+			if (bpf_probe_read_user(w->wb->w, 16, (void *)bp))
+				return 1;
+		}
+	}
+	off = (bp - w->base) / 8;
+	if (off > WALK_WORDS - 2)
+		return 1;
+	/* Masks the verifier can see (the optimiser would drop a plain bound). */
+	barrier_var(off);
+	next = w->wb->w[off & (WALK_WORDS - 1)];
+	off += 1;
+	barrier_var(off);
+	ret = w->wb->w[off & (WALK_WORDS - 1)];
+	if (ret < 4096 || ret >= USER_TOP)
+		return 1;
+	barrier_var(i);
+	w->e->frames[i & (LT_MAX_FRAMES - 1)] = ret;
+	w->n = i + 1;
+	if (next <= bp)
+		return 1;
+	w->bp = next;
+	return 0;
+}
+
 static __always_inline __u32 event_stack_regs(struct lt_event *e, __u64 ip, __u64 sp, __u64 bp)
 {
-	__u32 max = max_frames, n = 1, i, zero = 0, off;
-	struct walkbuf *wb = bpf_map_lookup_elem(&walkbuf, &zero);
-	__u64 base = 0, len = 0, next, ret;
+	__u32 zero = 0;
+	struct walk w = {
+		.e = e,
+		.wb = bpf_map_lookup_elem(&walkbuf, &zero),
+		.sp = sp,
+		.bp = bp,
+		.max = max_frames,
+		.n = 1,
+	};
 
 	e->frames[0] = ip;
-	if (!wb)
-		goto out;
-	for (i = 1; i < LT_MAX_FRAMES; i++) {
-		if (i >= max || bp < sp || bp >= sp + STACK_SPAN || (bp & 7))
-			break;
-		/*
-		 * Each read of user memory costs more than the walk: read a KiB
-		 * from this frame up and walk the frames that lie inside it.
-		 * Near the top of the stack a KiB may cross into unmapped memory:
-		 * then read just this frame.
-		 */
-		if (bp < base || bp + 16 > base + len) {
-			base = bp;
-			len = sizeof(wb->w);
-			if (bpf_probe_read_user(wb->w, sizeof(wb->w), (void *)bp)) {
-				len = 16;
-				if (bpf_probe_read_user(wb->w, 16, (void *)bp))
-					break;
-			}
-		}
-		off = (bp - base) / 8;
-		if (off > WALK_WORDS - 2)
-			break;
-		/* Masks the verifier can see (the optimiser would drop a plain bound). */
-		barrier_var(off);
-		next = wb->w[off & (WALK_WORDS - 1)];
-		off += 1;
-		barrier_var(off);
-		ret = wb->w[off & (WALK_WORDS - 1)];
-		if (ret < 4096 || ret >= USER_TOP)
-			break;
-		e->frames[i] = ret;
-		n = i + 1;
-		if (next <= bp)
-			break;
-		bp = next;
-	}
-out:
-	e->nframes = n;
-	return n * sizeof(__u64);
+	if (w.wb)
+		bpf_loop(LT_MAX_FRAMES - 1, walk_frame, &w, 0);
+	e->nframes = w.n;
+	return w.n * sizeof(__u64);
 }
 
 static __always_inline __u32 event_stack(struct pt_regs *regs, struct lt_event *e)
@@ -584,13 +603,56 @@ static __always_inline void sys_extra(struct lt_event *e)
 	x->sp = BPF_CORE_READ(regs, sp);
 	x->bp = BPF_CORE_READ(regs, bp);
 	x->path[0] = 0;
+	x->alt_bp = 0;
 	x->stack_words = LT_STACK_WORDS;
 	if (bpf_probe_read_user(x->stack, sizeof(x->stack), (void *)x->sp)) {
 		/* Near the top of the stack: take what is surely there. */
-		x->stack_words = 8;
-		if (bpf_probe_read_user(x->stack, 8 * sizeof(__u64), (void *)x->sp))
-			x->stack_words = 0;
+		x->stack_words = 32;
+		if (bpf_probe_read_user(x->stack, 32 * sizeof(__u64), (void *)x->sp)) {
+			x->stack_words = 8;
+			if (bpf_probe_read_user(x->stack, 8 * sizeof(__u64), (void *)x->sp))
+				x->stack_words = 0;
+		}
 	}
+}
+
+/*
+ * A libc wrapper that reuses %rbp (open64 keeps the path there) leaves no
+ * chain to walk at the syscall; it pushed the caller's %rbp on entry. Guess
+ * that word: the first sampled word that points into the stack above itself.
+ * User space checks the guess against the wrapper's CFI and keeps the frames
+ * only if the CFI says the caller's %rbp was exactly that.
+ */
+static __always_inline void sys_walk_alt(struct lt_event *e, struct lt_sys_extra *x)
+{
+	__u64 v, v2, pair[2], cand = 0;
+	__u32 i;
+
+	x->alt_bp = 0;
+	for (i = 0; i < 32; i++) {
+		if (i >= x->stack_words)
+			break;
+		v = x->stack[i];
+		if (v <= x->sp + 8 * i || v >= x->sp + STACK_SPAN || (v & 7))
+			continue;
+		if (bpf_probe_read_user(pair, sizeof(pair), (void *)v))
+			continue;
+		if (pair[1] < 4096 || pair[1] >= USER_TOP || pair[0] <= v ||
+		    pair[0] >= x->sp + STACK_SPAN)
+			continue;
+		/* Two links of a chain, not one: a stray pointer into the stack rarely makes two. */
+		v2 = pair[0];
+		if (bpf_probe_read_user(pair, sizeof(pair), (void *)v2))
+			continue;
+		if (pair[1] >= 4096 && pair[1] < USER_TOP && (pair[0] > v2 || !pair[0])) {
+			cand = v;
+			break;
+		}
+	}
+	if (cand && event_stack_regs(e, x->ip, x->sp, cand) > sizeof(__u64))
+		x->alt_bp = cand;
+	else
+		e->nframes = 1;
 }
 
 static __always_inline struct lt_event *sys_event(void *ctx, __u32 type)
@@ -602,7 +664,8 @@ static __always_inline struct lt_event *sys_event(void *ctx, __u32 type)
 		return NULL;
 	sys_extra(e);
 	x = (void *)e + LT_SYS_EXTRA_OFF;
-	event_stack_regs(e, x->ip, x->sp, x->bp);
+	if (event_stack_regs(e, x->ip, x->sp, x->bp) <= sizeof(__u64))
+		sys_walk_alt(e, x);
 	return e;
 }
 

@@ -12,7 +12,7 @@
 #define LT_MAX_FRAMES 32
 #define LT_COMM_LEN 16
 #define LT_PATH_LEN 256
-#define LT_STACK_WORDS 32 /* user stack sampled at a syscall, for one unwind step */
+#define LT_STACK_WORDS 128 /* user stack sampled at a syscall: CFI steps, then a walk in it */
 
 /* Event types. A record is a struct lt_event followed by nframes u64 frames. */
 enum lt_ev_type {
@@ -93,6 +93,9 @@ struct lt_sys_extra {
 	__u64 stack[LT_STACK_WORDS]; /* user memory from sp up */
 	__u32 stack_words;           /* how many of them were read */
 	__u32 pad;
+	__u64 alt_bp;                /* bp's walk failed: frames[1..] were walked from this
+				      * word of the stack instead (a saved %rbp, a guess that
+				      * user space checks against the CFI); 0 if not */
 	char path[LT_PATH_LEN];      /* FD_OPEN of a file: the path as given; else empty */
 };
 

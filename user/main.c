@@ -180,12 +180,33 @@ static bool is_c_library(const char *module)
  * wrapper's caller. One CFI step on the sampled stack finds it. A raw syscall
  * outside the C library (Go, a static binary) keeps the function that made it.
  */
+/*
+ * Frames from a frame-pointer walk over the sampled stack, starting at bp:
+ * for a wrapper that reused %rbp, whose caller's %rbp CFI restored.
+ */
+static int walk_sample(const struct lt_sys_extra *x, __u64 bp, __u64 *frames, int max)
+{
+	__u64 top = x->sp + (__u64)x->stack_words * 8, i;
+	int n = 0;
+
+	while (n < max && bp >= x->sp && bp + 16 <= top && !(bp & 7)) {
+		i = (bp - x->sp) / 8;
+		if (x->stack[i + 1] < 4096 || x->stack[i + 1] >= 0x7ffffffff000ULL)
+			break;
+		frames[n++] = x->stack[i + 1];
+		if (x->stack[i] <= bp)
+			break;
+		bp = x->stack[i];
+	}
+	return n;
+}
+
 static void fix_caller(struct app *a, struct lt_event *e, const struct lt_sys_extra *x,
 		       const char **module)
 {
-	__u64 pc = x->ip, sp = x->sp, ret = 0, caller_sp;
+	__u64 pc = x->ip, sp = x->sp, bp = x->bp, ret = 0, caller_sp, walked[LT_MAX_FRAMES];
 	struct sym_frame sf;
-	int step;
+	int step, n;
 
 	if (symbolizer__resolve(a->sym, e->tgid, x->ip, &sf) == -ENOENT && !sf.module &&
 	    !symbolizer__snapshot(a->sym, e->tgid))
@@ -195,7 +216,7 @@ static void fix_caller(struct app *a, struct lt_event *e, const struct lt_sys_ex
 		return;
 	/* Out of the C library: a wrapper may sit under another (fcntl -> fcntl64_nocancel). */
 	for (step = 0; step < 4; step++) {
-		if (symbolizer__unwind_step(a->sym, e->tgid, pc, sp, x->bp, x->stack, x->sp,
+		if (symbolizer__unwind_step(a->sym, e->tgid, pc, sp, &bp, x->stack, x->sp,
 					    x->stack_words, &ret, &caller_sp)) {
 			a->unwind_failed++;
 			return;
@@ -206,15 +227,31 @@ static void fix_caller(struct app *a, struct lt_event *e, const struct lt_sys_ex
 		pc = ret - 1;
 		sp = caller_sp;
 	}
-	if (!e->nframes)
-		e->nframes = 1;
-	/* A wrapper that keeps a frame pointer gave the walk its caller already. */
-	if (e->nframes > 1 && e->frames[1] == ret) {
-		memmove(&e->frames[0], &e->frames[1], (e->nframes - 1) * sizeof(__u64));
-		e->nframes--;
+	if (bp == x->bp && !x->alt_bp) {
+		/* %rbp untouched by the wrappers: the walk the BPF side made is the caller's. */
+		if (!e->nframes)
+			e->nframes = 1;
+		if (e->nframes > 1 && e->frames[1] == ret) {
+			memmove(&e->frames[0], &e->frames[1], (e->nframes - 1) * sizeof(__u64));
+			e->nframes--;
+			return;
+		}
+		e->frames[0] = ret;
 		return;
 	}
 	e->frames[0] = ret;
+	if (bp == x->bp) {
+		/* The BPF side guessed, but %rbp was never reused: there is no chain. */
+		e->nframes = 1;
+		return;
+	}
+	/* A wrapper reused %rbp. The BPF side's guess of the saved one is right: keep its walk. */
+	if (bp && x->alt_bp == bp && e->nframes > 1)
+		return;
+	/* Else walk on from the restored %rbp over the sampled stack. */
+	n = bp ? walk_sample(x, bp, walked, LT_MAX_FRAMES - 1) : 0;
+	memcpy(&e->frames[1], walked, n * sizeof(__u64));
+	e->nframes = 1 + n;
 }
 
 /* "inet/stream": a socket's family and type, kept where a file keeps its path. */

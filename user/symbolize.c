@@ -1434,7 +1434,38 @@ int symbolizer__resolve(struct symbolizer *s, pid_t pid, __u64 addr, struct sym_
  * is a register plus an offset: how compilers describe every x86-64 frame but
  * those of hand-written code that moves the stack in odd ways.
  */
-static int module__cfa_rule(struct module *m, __u64 vaddr, int *reg, __s64 *off)
+/*
+ * Where the caller's %rbp is: same as now (*bp_same), or saved at CFA + *bp_off
+ * (*bp_saved). Neither when CFI says nothing usable.
+ */
+static void frame__rbp_rule(Dwarf_Frame *fr, bool *bp_same, bool *bp_saved, __s64 *bp_off)
+{
+	Dwarf_Op mem[3], *ops;
+	size_t nops;
+
+	*bp_same = *bp_saved = false;
+	if (dwarf_frame_register(fr, 6, mem, &ops, &nops))
+		return;
+	if (!nops) {
+		*bp_same = !ops; /* NULL: same_value; ops_mem: undefined */
+		return;
+	}
+	if (ops[0].atom != DW_OP_call_frame_cfa)
+		return;
+	if (nops == 1) {
+		*bp_off = 0;
+		*bp_saved = true;
+	} else if (nops == 2 && ops[1].atom == DW_OP_plus_uconst) {
+		*bp_off = (__s64)ops[1].number;
+		*bp_saved = true;
+	} else if (nops == 3 && ops[1].atom == DW_OP_consts && ops[2].atom == DW_OP_plus) {
+		*bp_off = (__s64)ops[1].number;
+		*bp_saved = true;
+	}
+}
+
+static int module__cfa_rule(struct module *m, __u64 vaddr, int *reg, __s64 *off, bool *bp_same,
+			    bool *bp_saved, __s64 *bp_off)
 {
 	Dwarf_Addr bias;
 	Dwarf_CFI *cfi;
@@ -1463,37 +1494,53 @@ static int module__cfa_rule(struct module *m, __u64 vaddr, int *reg, __s64 *off)
 			ret = 0;
 		}
 	}
+	if (!ret)
+		frame__rbp_rule(fr, bp_same, bp_saved, bp_off);
 	free(fr);
 	return ret;
 }
 
-int symbolizer__unwind_step(struct symbolizer *s, pid_t pid, __u64 ip, __u64 sp, __u64 bp,
+/* The sampled word at addr, if the sample holds it. */
+static bool stack__word(const __u64 *stack, __u64 stack_sp, unsigned words, __u64 addr, __u64 *v)
+{
+	if (addr < stack_sp || (addr - stack_sp) % 8 || (addr - stack_sp) / 8 >= words)
+		return false;
+	*v = stack[(addr - stack_sp) / 8];
+	return true;
+}
+
+int symbolizer__unwind_step(struct symbolizer *s, pid_t pid, __u64 ip, __u64 sp, __u64 *bp,
 			    const __u64 *stack, __u64 stack_sp, unsigned words, __u64 *ret_addr,
 			    __u64 *caller_sp)
 {
 	const struct snapshot *sn = snap__find(s, pid);
+	bool bp_same = false, bp_saved = false;
 	const struct mapping *mp;
 	__u64 vaddr, cfa, slot;
-	__s64 off;
+	__s64 off, bp_off = 0;
 	int reg;
 
 	mp = sn ? snap__lookup(sn, ip) : NULL;
 	if (!mp || !mp->file || !mp->mod ||
 	    !module__vaddr(mp->mod, ip - mp->start + mp->pgoff, s->pagesz, &vaddr))
 		return -ENOENT;
-	if (module__cfa_rule(mp->mod, vaddr, &reg, &off))
+	if (module__cfa_rule(mp->mod, vaddr, &reg, &off, &bp_same, &bp_saved, &bp_off))
 		return -ENOENT;
 	if (reg == 7) /* DWARF register 7 is %rsp, 6 is %rbp */
 		cfa = sp + off;
 	else if (reg == 6)
-		cfa = bp + off;
+		cfa = *bp + off;
 	else
 		return -ENOTSUP;
 	/* x86-64: the return address sits just below the CFA, the caller's sp after return. */
 	slot = cfa - 8;
-	if (slot < stack_sp || (slot - stack_sp) % 8 || (slot - stack_sp) / 8 >= words)
+	if (!stack__word(stack, stack_sp, words, slot, ret_addr))
 		return -ERANGE;
-	*ret_addr = stack[(slot - stack_sp) / 8];
 	*caller_sp = cfa;
+	/* The caller's %rbp, for a frame-pointer walk on from there: kept, or restored. */
+	if (bp_saved && !stack__word(stack, stack_sp, words, cfa + bp_off, bp))
+		*bp = 0;
+	else if (!bp_same && !bp_saved)
+		*bp = 0;
 	return 0;
 }

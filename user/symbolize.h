@@ -74,14 +74,15 @@ void symbolizer__set_limits(struct symbolizer *s, size_t max_snapshots, size_t m
 
 /*
  * One unwind step: ip (for a frame above the first, its return address - 1),
- * sp and bp are that frame's registers, stack[] the words sampled from
+ * sp and *bp are that frame's registers, stack[] the words sampled from
  * stack_sp up. Finds the frame's return address through the CFI (.eh_frame)
  * of the function holding ip, for code without frame pointers. Returns 0 with
- * *ret_addr and *caller_sp (the caller's sp once returned), -ENOENT (no CFI
- * or no snapshot), -ERANGE (the slot lies past the sampled words) or -ENOTSUP
- * (a CFA rule other than register + offset).
+ * *ret_addr, *caller_sp (the caller's sp once returned) and *bp turned into
+ * the caller's %rbp (restored from where the frame saved it; 0 when unknown),
+ * -ENOENT (no CFI or no snapshot), -ERANGE (the slot lies past the sampled
+ * words) or -ENOTSUP (a CFA rule other than register + offset).
  */
-int symbolizer__unwind_step(struct symbolizer *s, pid_t pid, __u64 ip, __u64 sp, __u64 bp,
+int symbolizer__unwind_step(struct symbolizer *s, pid_t pid, __u64 ip, __u64 sp, __u64 *bp,
 			    const __u64 *stack, __u64 stack_sp, unsigned words, __u64 *ret_addr,
 			    __u64 *caller_sp);
 
