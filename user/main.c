@@ -132,7 +132,7 @@ static void on_exec_map(struct app *a, const struct lt_event *e)
 	tracer__mark_seen(a->tr, dev, ino);
 	if (!objects__is_libc(path))
 		return;
-	ret = tracer__attach_object(a->tr, e->tgid, path, err, sizeof(err));
+	ret = tracer__attach_object(a->tr, e->tgid, path, dev, ino, err, sizeof(err));
 	if (ret && ret != -EEXIST) {
 		a->attach_errors++;
 		fprintf(stderr, "leaktrace: warning: %s\n", err);
@@ -713,7 +713,7 @@ static int attach_found(void *ctx, pid_t pid, const char *path, dev_t dev, ino_t
 
 	if (tracer__has_object(a->tr, dev, ino))
 		return 0;
-	ret = tracer__attach_object(a->tr, pid, path, err, sizeof(err));
+	ret = tracer__attach_object(a->tr, pid, path, dev, ino, err, sizeof(err));
 	if (ret && ret != -EEXIST) {
 		a->attach_errors++;
 		fprintf(stderr, "leaktrace: warning: %s\n", err);
@@ -881,7 +881,7 @@ static int attach_objects(struct app *a)
 	int i, ret;
 
 	for (i = 0; i < a->opt.nobjs; i++) {
-		ret = tracer__attach_object(a->tr, 0, a->opt.objs[i], err, sizeof(err));
+		ret = tracer__attach_object(a->tr, 0, a->opt.objs[i], 0, 0, err, sizeof(err));
 		if (ret && ret != -EEXIST) {
 			die_runtime("--obj %s", err);
 			return ret;

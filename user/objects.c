@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -230,6 +231,31 @@ int objects__open_in_root(pid_t pid, const char *path)
 		fd = -errno;
 	close(dfd);
 	return fd;
+}
+
+int objects__open_mapped(pid_t pid, const char *path, dev_t dev, ino_t ino)
+{
+	pid_t roots[2] = { 0, pid };
+	struct stat st;
+	int i, fd, ret = -ENOENT;
+
+	/*
+	 * /proc/PID/maps names a file as seen from the reader's root when it can
+	 * (a chroot's files: a host path), else as seen in the process's mount
+	 * namespace (a container's). Try both; keep only the very file mapped.
+	 */
+	for (i = 0; i < (pid > 0 ? 2 : 1); i++) {
+		fd = objects__open_in_root(roots[i], path);
+		if (fd < 0) {
+			ret = fd;
+			continue;
+		}
+		if (!fstat(fd, &st) && (!ino || (st.st_dev == dev && st.st_ino == ino)))
+			return fd;
+		close(fd);
+		ret = -ESTALE;
+	}
+	return ret;
 }
 
 /* One line of /proc/PID/maps: "start-end perms off maj:min ino path". */

@@ -63,6 +63,13 @@ int objects__open_in_root(pid_t pid, const char *path);
 /* Callback per distinct libc found in /proc/ * /maps: (pid that maps it, path, dev, ino). */
 typedef int (*objects_found_fn)(void *ctx, pid_t pid, const char *path, dev_t dev, ino_t ino);
 
+/*
+ * Open the file pid maps as path, known as (dev, ino) (ino 0: any): through our
+ * root, then through pid's, keeping only the very file. Returns an fd or a
+ * negative errno (-ESTALE: a path that names another file).
+ */
+int objects__open_mapped(pid_t pid, const char *path, dev_t dev, ino_t ino);
+
 /* Find the path under which pid maps the file (dev, ino). Returns 0 or -ENOENT. */
 int objects__find_mapped(pid_t pid, dev_t dev, ino_t ino, char *path, size_t len);
 

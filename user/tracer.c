@@ -369,7 +369,8 @@ static int attach_one(struct attached_obj *o, const char *probe_path,
 	return 0;
 }
 
-int tracer__attach_object(struct tracer *t, pid_t pid, const char *path, char *err, size_t errlen)
+int tracer__attach_object(struct tracer *t, pid_t pid, const char *path, dev_t dev, ino_t ino,
+			  char *err, size_t errlen)
 {
 	struct attached_obj *o;
 	struct obj_funcs f;
@@ -377,10 +378,10 @@ int tracer__attach_object(struct tracer *t, pid_t pid, const char *path, char *e
 	struct stat st;
 	int fd, fn, ret;
 
-	fd = objects__open_in_root(pid, path);
+	fd = objects__open_mapped(pid, path, dev, ino);
 	if (fd < 0) {
-		set_err(err, errlen, "cannot open %s%s: %s", path, pid > 0 ? " in its root" : "",
-			strerror(-fd));
+		set_err(err, errlen, "cannot open %s%s: %s", path,
+			pid > 0 ? " (as mapped by its process)" : "", strerror(-fd));
 		return fd;
 	}
 	if (fstat(fd, &st)) {

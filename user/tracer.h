@@ -40,12 +40,13 @@ void tracer__free(struct tracer *t);
 int tracer__add_pid(struct tracer *t, pid_t tgid);
 
 /*
- * Attach the allocator probes to the object at path (as pid sees it; pid 0 =
- * ours). An object already attached (same dev, inode) returns -EEXIST.
- * -ENOENT: not an allocator object (no malloc/free).
+ * Attach the allocator probes to the object at path, the file (dev, ino) that
+ * pid maps (pid 0 and ino 0: a path of ours, any file). An object already
+ * attached (same dev, inode) returns -EEXIST. -ENOENT: not an allocator
+ * object (no malloc/free).
  */
-int tracer__attach_object(struct tracer *t, pid_t pid, const char *path, char *err,
-			  size_t errlen);
+int tracer__attach_object(struct tracer *t, pid_t pid, const char *path, dev_t dev, ino_t ino,
+			  char *err, size_t errlen);
 /* Tell the BPF side that executable mappings of (dev, ino) need no more events. */
 void tracer__mark_seen(struct tracer *t, dev_t dev, ino_t ino);
 
