@@ -51,11 +51,13 @@ struct app {
 	int sfd, epfd;
 	bool host;             /* tracing every process */
 	unsigned long reports;
+	unsigned long periodic;  /* interval reports, what COUNT counts */
 	__u8 *need_snap;       /* bitmap: exec'd, take a maps snapshot at its next allocation */
 	unsigned attach_errors;
 	__u64 unwind_failed;   /* syscall events whose wrapper's caller was not found */
 	__u64 alerts_run;      /* --on-alert commands started */
 	__u64 alerts_failed;   /* --on-alert commands that could not be started */
+	__u64 vanished;        /* processes gone without an exit event (lost) */
 };
 
 static __u64 now_mono(void)
@@ -527,6 +529,33 @@ static void sample_growth(struct app *a, __u64 now)
 	free(procs);
 }
 
+/*
+ * A process whose exit event was lost (ring buffer full) would stay in every
+ * report: before reporting, end the ones that no longer exist as their exit
+ * event would have. (A reused pid is reset by its fork event instead.)
+ */
+static void reap_vanished(struct app *a)
+{
+	struct lt_event ev = { .type = LT_EV_EXIT };
+	struct agg_proc_info *procs;
+	size_t n, i;
+
+	if (agg__procs(a->agg, &procs, &n))
+		return;
+	for (i = 0; i < n; i++) {
+		if (procs[i].exited || !kill((pid_t)procs[i].tgid, 0) || errno != ESRCH)
+			continue;
+		ev.tgid = ev.tid = procs[i].tgid;
+		ev.ts_ns = now_mono();
+		agg__on_event(a->agg, &ev, sizeof(ev));
+		a->vanished++;
+		growth__forget(a->growth, ev.tgid);
+		if (a->host)
+			symbolizer__forget(a->sym, ev.tgid);
+	}
+	free(procs);
+}
+
 static int cmp_int(const void *x, const void *y)
 {
 	int a = *(const int *)x, b = *(const int *)y;
@@ -649,6 +678,8 @@ static int report(struct app *a, bool final)
 
 	tracer__consume(a->tr);
 	tracer__stats(a->tr, p.bpf);
+	if (!a->cmd)
+		reap_vanished(a); /* -c keeps exited processes for the final report */
 	if (a->opt.kinds & (1u << LT_KIND_FD))
 		reconcile_fds(a);
 	ret = report__build(a->agg, a->sym, &p, &r);
@@ -866,10 +897,11 @@ static int run_loop(struct app *a, int *exit_code)
 			next_report += a->opt.interval_ns;
 			if (next_report <= now)
 				next_report = now + a->opt.interval_ns;
-			if (a->opt.count && a->reports + 1 >= a->opt.count)
+			if (a->opt.count && a->periodic + 1 >= a->opt.count)
 				break; /* the last one is the final report */
 			if (report(a, false))
 				return 1;
+			a->periodic++;
 		}
 	}
 	return report(a, true) ? 1 : 0;

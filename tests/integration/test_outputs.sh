@@ -109,3 +109,34 @@ res("hostile comm: folded keeps its grammar", lines and not bad, repr(bad[:3]))
 sums = sum(int(l.rsplit(b" ", 1)[1]) for l in lines if not l.startswith(b"sh-"))
 res("hostile comm: folded still sums to the leaks (53736)", sums == 53736, str(sums))
 PY
+
+# --snapshot-dir: every report in every format, named by time, pid and sequence; a
+# periodic run with SIGUSR1 adds files and never overwrites one.
+mkdir -p "$T/snap"
+"$PROGS/rounds" "$T/s1" "$T/s2" "$T/s3" "$T/s4" &
+sprog=$!
+BG_PIDS+=("$sprog")
+timeout -k 5 30 "$LT" -p "$sprog" -a 0 --snapshot-dir "$T/snap" -o /dev/null 1 3 2>"$T/e5" &
+slt=$!
+BG_PIDS+=("$slt")
+wait_for 20 lt_attached "$T/e5" || fail "outputs: snapshot run" "not attached: $(tail_of "$T/e5")"
+touch "$T/s1"
+sleep 0.5
+# To leaktrace itself, not to timeout(1), which would die of it.
+kill -USR1 "$(pgrep -P "$slt" -x leaktrace)"
+wait "$slt"
+src=$?
+kill "$sprog" 2>/dev/null
+n_txt=$(find "$T/snap" -name 'leaktrace-*.txt' | wc -l)
+n_json=$(find "$T/snap" -name 'leaktrace-*.jsonl' | wc -l)
+n_folded=$(find "$T/snap" -name 'leaktrace-*.folded' | wc -l)
+n_pb=$(find "$T/snap" -name 'leaktrace-*.pb.gz' | wc -l)
+check "outputs: snapshot run exits 0" "exit $src; $(tail_of "$T/e5" 3)" [ "$src" = 0 ]
+check "outputs: 4 reports (3 periodic with the final, 1 on SIGUSR1) in each of 4 formats" \
+	"txt $n_txt jsonl $n_json folded $n_folded pb.gz $n_pb" \
+	[ "$n_txt" = 4 ] && [ "$n_json" = 4 ] && [ "$n_folded" = 4 ] && [ "$n_pb" = 4 ]
+check "outputs: every snapshot names round_one" \
+	"$(grep -L round_one "$T"/snap/*.txt 2>&1 | head -2)" \
+	eval '[ "$n_txt" -gt 0 ] && [ -z "$(grep -L round_one "$T"/snap/*.txt "$T"/snap/*.jsonl "$T"/snap/*.folded)" ]'
+check "outputs: pprof snapshots are gzip" "$(file "$T"/snap/*.pb.gz | head -1)" \
+	eval '[ "$n_pb" -gt 0 ] && for f in "$T"/snap/*.pb.gz; do gzip -t "$f" || exit 1; done'
