@@ -517,16 +517,6 @@ const volatile bool trace_fds = true;
 const volatile bool trace_timers = true;
 const volatile bool trace_maps = true;
 
-/* Our numbering of the traced syscalls (not the kernel's: it differs per arch). */
-enum lt_sc {
-	SC_OPEN = 1, SC_OPENAT, SC_OPENAT2, SC_CREAT, SC_SOCKET, SC_SOCKETPAIR, SC_ACCEPT,
-	SC_ACCEPT4, SC_DUP, SC_DUP2, SC_DUP3, SC_FCNTL, SC_PIPE, SC_PIPE2, SC_EVENTFD,
-	SC_EVENTFD2, SC_EPOLL_CREATE, SC_EPOLL_CREATE1, SC_SIGNALFD, SC_SIGNALFD4,
-	SC_TIMERFD_CREATE, SC_INOTIFY_INIT, SC_INOTIFY_INIT1, SC_MEMFD_CREATE, SC_PIDFD_OPEN,
-	SC_CLOSE, SC_CLOSE_RANGE, SC_TIMER_CREATE, SC_TIMER_DELETE, SC_MMAP, SC_MUNMAP,
-	SC_MREMAP,
-};
-
 struct sysargs {
 	__u64 args[6];
 	__u32 sc;
@@ -939,66 +929,30 @@ static __always_inline int sys_exit(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-#define SYSCALL_PAIR(name, SC, NARGS)                                          \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                            \
-	int enter_##name(struct trace_event_raw_sys_enter *ctx)                \
+/*
+ * One exit program for every traced syscall, and one enter program per
+ * argument count (a program that reads past a tracepoint's record cannot be
+ * attached to it). User space attaches each to many tracepoints with the
+ * syscall's enum lt_sc as the BPF cookie: the programs are verified once,
+ * not once per syscall, which took seconds.
+ */
+#define ENTER_N(N)                                                             \
+	SEC("tracepoint")                                                      \
+	int sys_enter_##N(struct trace_event_raw_sys_enter *ctx)               \
 	{                                                                      \
-		return sys_enter(ctx, SC, NARGS);                              \
-	}                                                                      \
-	SEC("tracepoint/syscalls/sys_exit_" #name)                             \
-	int exit_##name(struct trace_event_raw_sys_exit *ctx)                  \
-	{                                                                      \
-		return sys_exit(ctx);                                          \
+		return sys_enter(ctx, (__u32)bpf_get_attach_cookie(ctx), N);   \
 	}
 
-SYSCALL_PAIR(open, SC_OPEN, 3)
-SYSCALL_PAIR(openat, SC_OPENAT, 4)
-SYSCALL_PAIR(openat2, SC_OPENAT2, 4)
-SYSCALL_PAIR(creat, SC_CREAT, 2)
-SYSCALL_PAIR(socket, SC_SOCKET, 3)
-SYSCALL_PAIR(socketpair, SC_SOCKETPAIR, 4)
-SYSCALL_PAIR(accept, SC_ACCEPT, 3)
-SYSCALL_PAIR(accept4, SC_ACCEPT4, 4)
-SYSCALL_PAIR(dup, SC_DUP, 1)
-SYSCALL_PAIR(dup2, SC_DUP2, 2)
-SYSCALL_PAIR(dup3, SC_DUP3, 3)
-SYSCALL_PAIR(fcntl, SC_FCNTL, 3)
-SYSCALL_PAIR(pipe, SC_PIPE, 1)
-SYSCALL_PAIR(pipe2, SC_PIPE2, 2)
-SYSCALL_PAIR(eventfd, SC_EVENTFD, 1)
-SYSCALL_PAIR(eventfd2, SC_EVENTFD2, 2)
-SYSCALL_PAIR(epoll_create, SC_EPOLL_CREATE, 1)
-SYSCALL_PAIR(epoll_create1, SC_EPOLL_CREATE1, 1)
-SYSCALL_PAIR(signalfd, SC_SIGNALFD, 3)
-SYSCALL_PAIR(signalfd4, SC_SIGNALFD4, 4)
-SYSCALL_PAIR(timerfd_create, SC_TIMERFD_CREATE, 2)
-SYSCALL_PAIR(inotify_init, SC_INOTIFY_INIT, 0)
-SYSCALL_PAIR(inotify_init1, SC_INOTIFY_INIT1, 1)
-SYSCALL_PAIR(memfd_create, SC_MEMFD_CREATE, 2)
-SYSCALL_PAIR(pidfd_open, SC_PIDFD_OPEN, 2)
-SYSCALL_PAIR(close, SC_CLOSE, 1)
-SYSCALL_PAIR(close_range, SC_CLOSE_RANGE, 3)
-SYSCALL_PAIR(timer_create, SC_TIMER_CREATE, 3)
-SYSCALL_PAIR(timer_delete, SC_TIMER_DELETE, 1)
-SYSCALL_PAIR(munmap, SC_MUNMAP, 2)
-SYSCALL_PAIR(mremap, SC_MREMAP, 5)
+ENTER_N(0)
+ENTER_N(1)
+ENTER_N(2)
+ENTER_N(3)
+ENTER_N(4)
+ENTER_N(5)
+ENTER_N(6)
 
-
-/*
- * An executable file mapping may bring a new allocator object (a container's
- * libc, a program started through another loader): tell user space, which
- * attaches to it. In -c mode the process is held (SIGSTOP, absorbed by the
- * tracer's ptrace) until that is done, so no allocation escapes.
- */
-SEC("tracepoint/syscalls/sys_enter_mmap")
-int on_mmap(struct trace_event_raw_sys_enter *ctx)
-{
-	return sys_enter(ctx, SC_MMAP, 6);
-}
-
-/* mmap's exit serves both exec-map watching and the map kind: always attached. */
-SEC("tracepoint/syscalls/sys_exit_mmap")
-int on_mmap_exit(struct trace_event_raw_sys_exit *ctx)
+SEC("tracepoint")
+int sys_exit_any(struct trace_event_raw_sys_exit *ctx)
 {
 	return sys_exit(ctx);
 }

@@ -58,6 +58,19 @@ enum lt_fd_kind {
 	LT_FD__MAX
 };
 
+/*
+ * Our numbering of the traced syscalls (not the kernel's: it differs per
+ * arch): the BPF cookie of each syscall tracepoint, and the argument record's tag.
+ */
+enum lt_sc {
+	SC_OPEN = 1, SC_OPENAT, SC_OPENAT2, SC_CREAT, SC_SOCKET, SC_SOCKETPAIR, SC_ACCEPT,
+	SC_ACCEPT4, SC_DUP, SC_DUP2, SC_DUP3, SC_FCNTL, SC_PIPE, SC_PIPE2, SC_EVENTFD,
+	SC_EVENTFD2, SC_EPOLL_CREATE, SC_EPOLL_CREATE1, SC_SIGNALFD, SC_SIGNALFD4,
+	SC_TIMERFD_CREATE, SC_INOTIFY_INIT, SC_INOTIFY_INIT1, SC_MEMFD_CREATE, SC_PIDFD_OPEN,
+	SC_CLOSE, SC_CLOSE_RANGE, SC_TIMER_CREATE, SC_TIMER_DELETE, SC_MMAP, SC_MUNMAP,
+	SC_MREMAP,
+};
+
 /* Kinds of resource (the -k option and report rows). */
 enum lt_kind {
 	LT_KIND_MEM = 0,

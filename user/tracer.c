@@ -6,9 +6,13 @@
  * Must not: aggregate, print reports, or leave anything attached: every path
  * out of tracer__new() and tracer__free() destroys what was made.
  */
+#include "tracer.h"
+#include "leaktrace.skel.h"
+#include "objects.h"
+#include <bpf/bpf.h>
 #include <errno.h>
-#include <pthread.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,14 +21,10 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
-#include "leaktrace.skel.h"
-#include "objects.h"
-#include "tracer.h"
 
-#define MAX_OBJECTS 256
+#define MAX_OBJECTS   256
 #define MAX_SYS_LINKS 96
-#define TRACEFS "/sys/kernel/tracing"
+#define TRACEFS	      "/sys/kernel/tracing"
 
 struct attached_obj {
 	dev_t dev;
@@ -74,56 +74,113 @@ static int ensure_tracefs(char *err, size_t errlen)
 	return 0;
 }
 
-/* Which kind a syscall program (enter_NAME / exit_NAME) serves. */
-static enum lt_kind sys_prog_kind(const char *name)
-{
-	const char *sc = strchr(name, '_') + 1;
-
-	if (!strncmp(sc, "timer_", 6))
-		return LT_KIND_TIMER;
-	if (!strcmp(sc, "mmap") || !strcmp(sc, "munmap") || !strcmp(sc, "mremap"))
-		return LT_KIND_MAP;
-	return LT_KIND_FD;
-}
-
-static bool is_sys_prog(const char *name)
-{
-	return !strncmp(name, "enter_", 6) || !strncmp(name, "exit_", 5);
-}
-
-/* Attach the syscall tracepoints of the kinds asked for; the rest are not even loaded. */
-static int attach_syscalls(struct tracer *t, unsigned kinds, char *err, size_t errlen)
-{
-	struct bpf_program *prog;
+/* The traced syscalls: tracepoint name, our id (enum lt_sc in the BPF side), argument count. */
+static const struct sys_tp {
 	const char *name;
+	__u32 sc;
+	int nargs;
+	enum lt_kind kind;
+} sys_tps[] = {
+    {"open", SC_OPEN, 3, LT_KIND_FD},
+    {"openat", SC_OPENAT, 4, LT_KIND_FD},
+    {"openat2", SC_OPENAT2, 4, LT_KIND_FD},
+    {"creat", SC_CREAT, 2, LT_KIND_FD},
+    {"socket", SC_SOCKET, 3, LT_KIND_FD},
+    {"socketpair", SC_SOCKETPAIR, 4, LT_KIND_FD},
+    {"accept", SC_ACCEPT, 3, LT_KIND_FD},
+    {"accept4", SC_ACCEPT4, 4, LT_KIND_FD},
+    {"dup", SC_DUP, 1, LT_KIND_FD},
+    {"dup2", SC_DUP2, 2, LT_KIND_FD},
+    {"dup3", SC_DUP3, 3, LT_KIND_FD},
+    {"fcntl", SC_FCNTL, 3, LT_KIND_FD},
+    {"pipe", SC_PIPE, 1, LT_KIND_FD},
+    {"pipe2", SC_PIPE2, 2, LT_KIND_FD},
+    {"eventfd", SC_EVENTFD, 1, LT_KIND_FD},
+    {"eventfd2", SC_EVENTFD2, 2, LT_KIND_FD},
+    {"epoll_create", SC_EPOLL_CREATE, 1, LT_KIND_FD},
+    {"epoll_create1", SC_EPOLL_CREATE1, 1, LT_KIND_FD},
+    {"signalfd", SC_SIGNALFD, 3, LT_KIND_FD},
+    {"signalfd4", SC_SIGNALFD4, 4, LT_KIND_FD},
+    {"timerfd_create", SC_TIMERFD_CREATE, 2, LT_KIND_FD},
+    {"inotify_init", SC_INOTIFY_INIT, 0, LT_KIND_FD},
+    {"inotify_init1", SC_INOTIFY_INIT1, 1, LT_KIND_FD},
+    {"memfd_create", SC_MEMFD_CREATE, 2, LT_KIND_FD},
+    {"pidfd_open", SC_PIDFD_OPEN, 2, LT_KIND_FD},
+    {"close", SC_CLOSE, 1, LT_KIND_FD},
+    {"close_range", SC_CLOSE_RANGE, 3, LT_KIND_FD},
+    {"timer_create", SC_TIMER_CREATE, 3, LT_KIND_TIMER},
+    {"timer_delete", SC_TIMER_DELETE, 1, LT_KIND_TIMER},
+    {"mmap", SC_MMAP, 6, LT_KIND_MAP},
+    {"munmap", SC_MUNMAP, 2, LT_KIND_MAP},
+    {"mremap", SC_MREMAP, 5, LT_KIND_MAP},
+};
 
-	bpf_object__for_each_program(prog, t->skel->obj) {
-		name = bpf_program__name(prog);
-		if (!is_sys_prog(name) || !(kinds & (1u << sys_prog_kind(name))))
-			continue;
-		if (t->nsys >= MAX_SYS_LINKS)
-			return -E2BIG;
-		t->sys_links[t->nsys] = bpf_program__attach(prog);
-		if (!t->sys_links[t->nsys]) {
-			set_err(err, errlen, "cannot attach the tracepoint of %s: %s", name,
-				strerror(errno));
-			return -errno;
-		}
-		t->nsys++;
+static struct bpf_program *enter_prog(struct tracer *t, int nargs)
+{
+	struct leaktrace_bpf *s = t->skel;
+
+	switch (nargs) {
+	case 0:
+		return s->progs.sys_enter_0;
+	case 1:
+		return s->progs.sys_enter_1;
+	case 2:
+		return s->progs.sys_enter_2;
+	case 3:
+		return s->progs.sys_enter_3;
+	case 4:
+		return s->progs.sys_enter_4;
+	case 5:
+		return s->progs.sys_enter_5;
 	}
+	return s->progs.sys_enter_6;
+}
+
+static int attach_tp(struct tracer *t, struct bpf_program *prog, const char *dir, const char *name,
+		     __u64 cookie, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_tracepoint_opts, o, .bpf_cookie = cookie);
+	char tp[64];
+
+	if (t->nsys >= MAX_SYS_LINKS)
+		return -E2BIG;
+	snprintf(tp, sizeof(tp), "sys_%s_%s", dir, name);
+	t->sys_links[t->nsys] = bpf_program__attach_tracepoint_opts(prog, "syscalls", tp, &o);
+	if (!t->sys_links[t->nsys]) {
+		set_err(err, errlen, "cannot attach the tracepoint syscalls:%s: %s", tp,
+			strerror(errno));
+		return -errno;
+	}
+	t->nsys++;
 	return 0;
 }
 
-static void set_autoload(struct tracer *t, unsigned kinds)
+/*
+ * The syscall tracepoints of the kinds asked for. mmap is also how new C
+ * libraries are found (mem): attached for mem or map.
+ */
+static int attach_syscalls(struct tracer *t, unsigned kinds, char *err, size_t errlen)
 {
-	struct bpf_program *prog;
-	const char *name;
+	size_t i;
+	int ret;
 
-	bpf_object__for_each_program(prog, t->skel->obj) {
-		name = bpf_program__name(prog);
-		if (is_sys_prog(name) && !(kinds & (1u << sys_prog_kind(name))))
-			bpf_program__set_autoload(prog, false);
+	for (i = 0; i < sizeof(sys_tps) / sizeof(sys_tps[0]); i++) {
+		const struct sys_tp *tp = &sys_tps[i];
+		bool want = kinds & (1u << tp->kind);
+
+		if (tp->sc == SC_MMAP)
+			want = kinds & (1u << LT_KIND_MAP | 1u << LT_KIND_MEM);
+		if (!want)
+			continue;
+		ret =
+		    attach_tp(t, enter_prog(t, tp->nargs), "enter", tp->name, tp->sc, err, errlen);
+		if (!ret)
+			ret = attach_tp(t, t->skel->progs.sys_exit_any, "exit", tp->name, tp->sc,
+					err, errlen);
+		if (ret)
+			return ret;
 	}
+	return 0;
 }
 
 static const char *load_hint(int e)
@@ -167,7 +224,6 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 	t->skel->rodata->trace_fds = cfg->kinds & (1u << LT_KIND_FD);
 	t->skel->rodata->trace_timers = cfg->kinds & (1u << LT_KIND_TIMER);
 	t->skel->rodata->trace_maps = cfg->kinds & (1u << LT_KIND_MAP);
-	set_autoload(t, cfg->kinds);
 
 	ret = leaktrace_bpf__load(t->skel);
 	if (ret) {
@@ -182,10 +238,7 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 	t->skel->links.on_fork = bpf_program__attach(t->skel->progs.on_fork);
 	t->skel->links.on_exec = bpf_program__attach(t->skel->progs.on_exec);
 	t->skel->links.on_exit = bpf_program__attach(t->skel->progs.on_exit);
-	t->skel->links.on_mmap = bpf_program__attach(t->skel->progs.on_mmap);
-	t->skel->links.on_mmap_exit = bpf_program__attach(t->skel->progs.on_mmap_exit);
-	if (!t->skel->links.on_fork || !t->skel->links.on_exec || !t->skel->links.on_exit ||
-	    !t->skel->links.on_mmap || !t->skel->links.on_mmap_exit) {
+	if (!t->skel->links.on_fork || !t->skel->links.on_exec || !t->skel->links.on_exit) {
 		ret = -errno;
 		set_err(err, errlen, "cannot attach the sched/syscalls tracepoints: %s%s",
 			strerror(-ret), load_hint(-ret));
@@ -246,7 +299,7 @@ static void destroy_links(struct bpf_link **links, int n)
 	int nth = n < DETACH_THREADS ? n : DETACH_THREADS, i;
 
 	for (i = 0; i < nth; i++) {
-		jobs[i] = (struct detach_job){ .links = links, .n = n, .first = i, .step = nth };
+		jobs[i] = (struct detach_job){.links = links, .n = n, .first = i, .step = nth};
 		started[i] = !pthread_create(&th[i], NULL, detach_worker, &jobs[i]);
 	}
 	for (i = 0; i < nth; i++) {
@@ -302,8 +355,8 @@ void tracer__mark_seen(struct tracer *t, dev_t dev, ino_t ino)
 {
 	/* The kernel's s_dev packs major << 20 | minor; st_dev packs them otherwise. */
 	struct lt_obj_key key = {
-		.dev = (__u64)major(dev) << 20 | minor(dev),
-		.ino = ino,
+	    .dev = (__u64)major(dev) << 20 | minor(dev),
+	    .ino = ino,
 	};
 	__u8 one = 1;
 
@@ -327,7 +380,7 @@ int tracer__nr_objects(const struct tracer *t)
 
 int tracer__nr_links(const struct tracer *t)
 {
-	int i, n = 5 + t->nsys;
+	int i, n = 3 + t->nsys + (t->skel->links.on_rss_stat != NULL);
 
 	for (i = 0; i < t->nobjs; i++)
 		n += t->objs[i].nlinks;
@@ -339,22 +392,32 @@ static struct bpf_program *entry_prog(struct tracer *t, int fn)
 	struct leaktrace_bpf *s = t->skel;
 
 	switch (fn) {
-	case OBJ_MALLOC: return s->progs.malloc_enter;
-	case OBJ_CALLOC: return s->progs.calloc_enter;
-	case OBJ_REALLOC: return s->progs.realloc_enter;
-	case OBJ_REALLOCARRAY: return s->progs.reallocarray_enter;
-	case OBJ_POSIX_MEMALIGN: return s->progs.posix_memalign_enter;
-	case OBJ_ALIGNED_ALLOC: return s->progs.aligned_alloc_enter;
-	case OBJ_MEMALIGN: return s->progs.memalign_enter;
-	case OBJ_VALLOC: return s->progs.valloc_enter;
-	case OBJ_PVALLOC: return s->progs.pvalloc_enter;
-	case OBJ_FREE: return s->progs.free_enter;
+	case OBJ_MALLOC:
+		return s->progs.malloc_enter;
+	case OBJ_CALLOC:
+		return s->progs.calloc_enter;
+	case OBJ_REALLOC:
+		return s->progs.realloc_enter;
+	case OBJ_REALLOCARRAY:
+		return s->progs.reallocarray_enter;
+	case OBJ_POSIX_MEMALIGN:
+		return s->progs.posix_memalign_enter;
+	case OBJ_ALIGNED_ALLOC:
+		return s->progs.aligned_alloc_enter;
+	case OBJ_MEMALIGN:
+		return s->progs.memalign_enter;
+	case OBJ_VALLOC:
+		return s->progs.valloc_enter;
+	case OBJ_PVALLOC:
+		return s->progs.pvalloc_enter;
+	case OBJ_FREE:
+		return s->progs.free_enter;
 	}
 	return NULL;
 }
 
-static int attach_one(struct attached_obj *o, const char *probe_path,
-		      struct bpf_program *prog, __u64 off, bool ret, char *err, size_t errlen)
+static int attach_one(struct attached_obj *o, const char *probe_path, struct bpf_program *prog,
+		      __u64 off, bool ret, char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = ret);
 	struct bpf_link *l;
@@ -401,7 +464,8 @@ int tracer__attach_object(struct tracer *t, pid_t pid, const char *path, dev_t d
 	ret = objects__read_funcs(fd, &f);
 	if (ret) {
 		set_err(err, errlen, "%s: %s", path,
-			ret == -ENOENT ? "no malloc and free symbols in it" : "not a valid ELF file");
+			ret == -ENOENT ? "no malloc and free symbols in it"
+				       : "not a valid ELF file");
 		goto out;
 	}
 	o = &t->objs[t->nobjs];
@@ -421,8 +485,8 @@ int tracer__attach_object(struct tracer *t, pid_t pid, const char *path, dev_t d
 		ret = attach_one(o, probe_path, entry_prog(t, fn), f.probe_off[fn], false, err,
 				 errlen);
 		if (!ret && fn != OBJ_FREE)
-			ret = attach_one(o, probe_path, t->skel->progs.alloc_return,
-					 f.offset[fn], true, err, errlen);
+			ret = attach_one(o, probe_path, t->skel->progs.alloc_return, f.offset[fn],
+					 true, err, errlen);
 		if (ret)
 			break;
 		if (t->verbose)
