@@ -64,7 +64,11 @@ static void exec_command(const char *cmd)
 	char *copy, *argv[256], *save = NULL, *w;
 	int argc = 0;
 
-	if (!strpbrk(cmd, "'\"$`|;&<>(){}*?[]~=\\#\n") && (copy = strdup(cmd))) {
+	size_t first = strcspn(cmd, " \t");
+
+	/* '=' needs the shell only in the first word (VAR=value cmd); env A=B cmd runs as is. */
+	if (!strpbrk(cmd, "'\"$`|;&<>(){}*?[]~\\#\n") && !memchr(cmd, '=', first) &&
+	    (copy = strdup(cmd))) {
 		for (w = strtok_r(copy, " \t", &save); w && argc < 255; w = strtok_r(NULL, " \t", &save))
 			argv[argc++] = w;
 		argv[argc] = NULL;

@@ -596,7 +596,8 @@ static void reconcile_fds(struct app *a)
 			fds[nfds++] = atoi(de->d_name);
 		}
 		closedir(d);
-		qsort(fds, nfds, sizeof(*fds), cmp_int);
+		if (nfds)
+			qsort(fds, nfds, sizeof(*fds), cmp_int);
 		agg__reconcile_fds(a->agg, procs[i].tgid, fds, nfds);
 	}
 	free(fds);

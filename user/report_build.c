@@ -151,6 +151,8 @@ static struct agg_proc_info *procs_by_tgid(const struct agg_proc_info *pinfo, si
 
 	if (!by_tgid)
 		return NULL;
+	if (!n)
+		return by_tgid; /* no process: pinfo may be NULL, and memcpy/qsort want a pointer */
 	memcpy(by_tgid, pinfo, n * sizeof(*by_tgid));
 	qsort(by_tgid, n, sizeof(*by_tgid), cmp_tgid);
 	return by_tgid;
