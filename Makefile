@@ -107,6 +107,10 @@ run: check-root deps
 
 unit: $(UNIT_BINS)
 
+# Overhead against the probe floor and the peers, aggregator replay (tools/bench/).
+bench: all
+	$(Q)tools/bench/run.sh
+
 test: check-root deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(PROG_BINS) $(TOOL_BINS)
 	$(Q)tests/run.sh
