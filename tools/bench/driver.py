@@ -620,6 +620,10 @@ def main():
                     quiet = wait_quiet(args.quiet_wait)
                     res = run_trial(cfg, wl, args, tmp)
                     res["noisy"] = (not quiet) or res.get("other_busy", 0) > BUSY_LIMIT
+                    if cfg == "untraced" and (res.get("probed_start") or res.get("probed_end")):
+                        res["noisy"] = True  # someone else's uprobes on our libc copy
+                        log(f"bench: {wl[0]} untraced: the workload's libc carries breakpoints "
+                            "of a tracer we did not start")
                     res["rep"] = rep
                     res["attempt"] = attempt
                     if not res["ok"] or not res["noisy"] or WAIT_BUDGET[0] <= 0:
