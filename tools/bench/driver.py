@@ -10,6 +10,7 @@ repetitions, it measures ns per call under each configuration:
   bpftrace   empty actions at the plain entries (+0) of the allocator functions
              and on the enter/exit tracepoints of the workload's syscalls (-p PID)
   leaktrace  leaktrace -p PID                 (defaults)
+  nostack    leaktrace -p PID --max-frames 1  (no stack walk: what the walk costs)
   memleak    memleak-bpfcc -p PID             (defaults; BCC; memory workloads only:
              it traces neither fds nor timers)
 
@@ -26,9 +27,10 @@ they disturbed; what stays disturbed is flagged.
 Reported per workload: ns added per call for each configuration (medians over
 the repetitions, minus the untraced median), R_floor = leaktrace added / floor
 added, R_peer = leaktrace added / memleak added; for leaktrace: events, events
-lost (its summary), consumer CPU per event (scheduler run time of its threads
-from "tracing" until the workload is done and the ring drained, over its
-events), peak RSS (VmHWM), BPF map memory (bpftool map show: bytes_memlock of
+lost (its summary), consumer CPU per event (run time of its threads during the
+timed run and the drain after it, over the timed calls: one event each; the
+warm-up before, with the first-event work of reading the process's maps, is
+left out), peak RSS (VmHWM), BPF map memory (bpftool map show: bytes_memlock of
 the maps its fds hold) and the time from start to "leaktrace: tracing". Then
 leaktrace's start-up on the whole host, memleak's start-up, and the replay
 benchmark of the aggregator (build/bench/replay).
@@ -66,6 +68,7 @@ WORKLOADS = [
     ("malloc-small 2T", "malloc-small", 2, 40000, True),
     ("malloc-mixed 2T", "malloc-mixed", 2, 40000, True),
     ("calloc/realloc/posix_memalign", "alloc-mix", 1, 16000, True),
+    ("posix_memalign/free", "memalign", 1, 20000, True),
     ("open/close", "open-close", 1, 50000, False),
     ("timer_create/delete", "timer", 1, 50000, False),
 ]
@@ -403,7 +406,6 @@ def run_trial(cfg, wl, args, tmp):
                 res["error"] = "leaktrace did not attach: " + tracer.text()[-300:]
                 return res
             res["startup_s"] = t
-            res["rt0"] = task_runtime_ns(tracer.pid)
         elif cfg == "bpftrace":
             script, nprobes = bpftrace_script(mode)
             tracer = Proc(["bpftrace", "-p", str(wpid), "-e", script], stdout_file=out)
@@ -433,17 +435,28 @@ def run_trial(cfg, wl, args, tmp):
             res["tracer_pid"] = tracer.pid
             res["map_bytes"], res["maps"] = map_memlock(tracer.pid)
         res["foreign"] = foreign_probes({tracer.pid if tracer is not None else 0})
+        os.kill(wpid, signal.SIGUSR1)  # warm up
+        _, m = w.wait_line(r"^WARM", args.workload_timeout, streams=("out",))
+        if not m:
+            res["error"] = "workload did not warm up: " + w.text()[-300:]
+            return res
+        time.sleep(0.25)  # the consumer polls every 100 ms: let it take the warm-up's events
         tr0 = task_runtime_ns(tracer.pid) if tracer is not None else 0
         busy0, tb0 = cpu_busy_s(), now()
-        os.kill(wpid, signal.SIGUSR1)
+        os.kill(wpid, signal.SIGUSR1)  # timed run
         _, m = w.wait_line(r"^RESULT .*ns_per_call=([\d.]+)", args.workload_timeout,
                            streams=("out",))
-        tr1 = task_runtime_ns(tracer.pid) if tracer is not None else 0
-        busy1, tb1 = cpu_busy_s(), now()
+        tb1 = now()
         rc = w.wait(10)
-        if w.rusage is not None and tb1 > tb0:
-            ours_s = w.rusage.ru_utime + w.rusage.ru_stime + ((tr1 or 0) - (tr0 or 0)) / 1e9
-            res["other_busy"] = max(0.0, (busy1 - busy0 - ours_s) / (tb1 - tb0))
+        if tracer is not None and is_lt(cfg):
+            time.sleep(0.4)  # let the consumer drain the ring
+        tr1 = task_runtime_ns(tracer.pid) if tracer is not None else 0
+        busy1 = cpu_busy_s()
+        if tracer is not None and tr0 is not None and tr1 is not None:
+            res["tracer_cpu_ns"] = tr1 - tr0
+        if w.rusage is not None and tb1 - tb0 >= 0.2:  # /proc/stat counts in 10 ms ticks
+            ours_s = w.rusage.ru_utime + w.rusage.ru_stime + res.get("tracer_cpu_ns", 0) / 1e9
+            res["other_busy"] = max(0.0, (busy1 - busy0 - ours_s) / (now() - tb0))
         if not m or rc != 0:
             res["error"] = f"workload failed (rc {rc}): " + w.text()[-300:]
             return res
@@ -451,11 +464,6 @@ def run_trial(cfg, wl, args, tmp):
         res.update({k: float(v) if "." in v else int(v)
                     for k, v in re.findall(r"(\w+)=([\d.]+)", line)})
         if tracer is not None:
-            if is_lt(cfg):
-                time.sleep(0.4)  # the consumer polls every 100 ms: let it drain
-                rt1 = task_runtime_ns(tracer.pid)
-                if rt1 is not None and res.get("rt0") is not None:
-                    res["consumer_ns"] = rt1 - res["rt0"]
             res["hwm_kb"] = vm_hwm_kb(tracer.pid)
             tracer.stop(signal.SIGINT, 40)
             if is_lt(cfg):
@@ -479,12 +487,14 @@ def host_startup(tmp):
     """leaktrace on the whole host: seconds from start to 'leaktrace: tracing'."""
     out = os.path.join(tmp, "host.out")
     p = Proc([LT, "-o", "/dev/null"], stdout_file=out)
-    t = wait_file(out + ".err", "leaktrace: tracing", 120, p)
-    links = None
-    m = re.search(r"(\d+) probes", p.text())
-    if m:
-        links = int(m.group(1))
-    p.stop(signal.SIGINT, 40)
+    try:
+        t = wait_file(out + ".err", "leaktrace: tracing", 120, p)
+        links = None
+        m = re.search(r"(\d+) probes", p.text())
+        if m:
+            links = int(m.group(1))
+    finally:
+        p.stop(signal.SIGINT, 40)
     return t, links
 
 
@@ -730,7 +740,7 @@ def main():
     P("")
     P("## leaktrace per workload (medians; lost: the most over the repetitions)")
     P("")
-    hdr = ("| workload | events | lost events | lost stacks | consumer ns/event | peak RSS (VmHWM) | "
+    hdr = ("| workload | events | lost events | lost stacks | consumer CPU ns/event | peak RSS (VmHWM) | "
            "BPF map memory | start-up (-p) | floor start-up |")
     P(hdr)
     P("|" + "---|" * (hdr.count("|") - 1))
@@ -739,9 +749,9 @@ def main():
         ev = med(sel(n, "leaktrace", "events"))
         lost = [x for x in sel(n, "leaktrace", "lost_events") if x is not None]
         lstk = [x for x in sel(n, "leaktrace", "lost_stacks") if x is not None]
-        cpe = med([t["consumer_ns"] / t["events"] for t in trials
+        cpe = med([t["tracer_cpu_ns"] / t["calls"] for t in trials
                    if t["ok"] and t["workload"] == n and t["config"] == "leaktrace"
-                   and t.get("consumer_ns") is not None and t.get("events")])
+                   and t.get("tracer_cpu_ns") is not None and t.get("calls")])
         hwm = med(sel(n, "leaktrace", "hwm_kb"))
         mb = med(sel(n, "leaktrace", "map_bytes"))
         P(f"| {n} | {fmt(ev)} | {fmt(max(lost) if lost else None)} | {fmt(max(lstk) if lstk else None)} | "
@@ -835,7 +845,10 @@ def main():
 
 
 def _interrupted(signum, frame):
-    raise KeyboardInterrupt  # run_trial's finally stops the tracer and the workload
+    # Once: a second Ctrl-C or TERM must not cut short the clean-up below.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt  # the finally blocks stop the tracers and the workload
 
 
 if __name__ == "__main__":

@@ -10,6 +10,9 @@
  *   malloc-mixed  malloc(16 B..64 KiB, log-spread) into a ring of 256 live
  *                 blocks, freeing the block it replaces
  *   alloc-mix     calloc + realloc (grow) + posix_memalign + 2 free: 5 calls
+ *   memalign      posix_memalign(64, 64..127) then free: the allocator entry
+ *                 that starts with a memory compare (glibc 2.36), next to
+ *                 malloc-small's push
  *   open-close    open("/dev/null") + close
  *   timer         timer_create(CLOCK_MONOTONIC, SIGEV_NONE) + timer_delete
  *
@@ -19,12 +22,14 @@
  * -d DEPTH calls the loop DEPTH frames deep (default 8), so that stack capture
  * walks a stack of realistic depth (the loop's caller chain is frame-pointer
  * built: the binary is compiled with -fno-omit-frame-pointer).
- * -g: wait for SIGUSR1 before starting (the driver sends it once the tracer's
- * probes are attached); without -g it starts at once.
- *
- * Each thread first runs ITERS/20 (at least 200) iterations untimed: the first
- * hit of each probe maps the uprobe XOL page, the heap grows; then all threads
- * start together (a barrier) and each times its own run.
+ * Each thread first runs ITERS/20 (at least 200) iterations untimed (warm-up:
+ * the first hit of each probe maps the uprobe XOL page, the heap grows, the
+ * tracer reads the process's maps); then all threads start together (a
+ * barrier) and each times its own run.
+ * -g: print "READY PID", wait for SIGUSR1 (the driver sends it once the
+ * tracer's probes are attached), warm up, print "WARM", wait for SIGUSR1 again
+ * (the driver reads the tracer's CPU time in between), run timed. Without -g
+ * it runs straight through.
  *
  * Output, one line on stdout:
  *   RESULT mode=M threads=T iters=N calls=C ns_per_call=X ns_per_iter=Y wall_ns=W
@@ -45,7 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum mode { M_MALLOC_SMALL, M_MALLOC_MIXED, M_ALLOC_MIX, M_OPEN_CLOSE, M_TIMER };
+enum mode { M_MALLOC_SMALL, M_MALLOC_MIXED, M_ALLOC_MIX, M_MEMALIGN, M_OPEN_CLOSE, M_TIMER };
 
 static const struct {
 	const char *name;
@@ -54,6 +59,7 @@ static const struct {
 	[M_MALLOC_SMALL] = { "malloc-small", 2 },
 	[M_MALLOC_MIXED] = { "malloc-mixed", 2 },
 	[M_ALLOC_MIX] = { "alloc-mix", 5 },
+	[M_MEMALIGN] = { "memalign", 2 },
 	[M_OPEN_CLOSE] = { "open-close", 2 },
 	[M_TIMER] = { "timer", 2 },
 };
@@ -65,7 +71,9 @@ static enum mode mode;
 static long iters = 100000;
 static int nthreads = 1;
 static int depth = 8;
-static pthread_barrier_t start_bar;
+static pthread_barrier_t warm_bar, start_bar;
+static int go;
+static sigset_t go_set;
 static size_t small_sizes[NSIZES], mixed_sizes[NSIZES];
 
 /* Keep the compiler from pairing malloc with free away. */
@@ -157,6 +165,24 @@ fail:
 	return calls;
 }
 
+static __attribute__((noinline)) long loop_memalign(long n, int *failed)
+{
+	long i, calls = 0;
+
+	for (i = 0; i < n; i++) {
+		void *p;
+
+		if (posix_memalign(&p, 64, small_sizes[i & (NSIZES - 1)])) {
+			*failed = 1;
+			break;
+		}
+		SINK(p);
+		free(p);
+		calls += 2;
+	}
+	return calls;
+}
+
 static __attribute__((noinline)) long loop_open_close(long n, int *failed)
 {
 	long i, calls = 0;
@@ -195,6 +221,7 @@ static long run_loop(long n, int *failed)
 	case M_MALLOC_SMALL: return loop_malloc_small(n, failed);
 	case M_MALLOC_MIXED: return loop_malloc_mixed(n, failed);
 	case M_ALLOC_MIX: return loop_alloc_mix(n, failed);
+	case M_MEMALIGN: return loop_memalign(n, failed);
 	case M_OPEN_CLOSE: return loop_open_close(n, failed);
 	case M_TIMER: return loop_timer(n, failed);
 	}
@@ -220,6 +247,7 @@ static void *worker_main(void *arg)
 	int dummy = 0;
 
 	nest(depth, warm, &dummy);
+	pthread_barrier_wait(&warm_bar);
 	pthread_barrier_wait(&start_bar);
 	w->t0 = now_ns();
 	w->calls = nest(depth, iters, &w->failed);
@@ -262,6 +290,13 @@ static int probed_fns(void)
 	return n;
 }
 
+static int wait_go(void)
+{
+	int sig;
+
+	return sigwait(&go_set, &sig);
+}
+
 static void init_sizes(void)
 {
 	unsigned long x = 0x2545f4914f6cdd1dul;
@@ -279,7 +314,7 @@ static void init_sizes(void)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: workload malloc-small|malloc-mixed|alloc-mix|open-close|timer "
+	fprintf(stderr, "usage: workload malloc-small|malloc-mixed|alloc-mix|memalign|open-close|timer "
 			"[-n ITERS] [-t THREADS] [-d DEPTH] [-g]\n");
 	exit(2);
 }
@@ -287,12 +322,11 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	struct worker *w;
-	int go = 0, opt, i, failed = 0;
+	int opt, i, failed = 0;
 	__uint64_t t0, t1;
 	long calls = 0;
 	double per_call = 0;
 	int probed0, probed1;
-	sigset_t set;
 
 	if (argc < 2)
 		usage();
@@ -316,27 +350,34 @@ int main(int argc, char **argv)
 		usage();
 	init_sizes();
 	if (go) {
-		int sig;
-
-		sigemptyset(&set);
-		sigaddset(&set, SIGUSR1);
-		sigprocmask(SIG_BLOCK, &set, NULL); /* before the driver can send it */
+		sigemptyset(&go_set);
+		sigaddset(&go_set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &go_set, NULL); /* before the driver can send it */
 		printf("READY %d\n", (int)getpid());
 		fflush(stdout);
-		if (sigwait(&set, &sig))
+		if (wait_go())
 			return 1;
 	}
 	probed0 = probed_fns();
 	w = calloc(nthreads, sizeof(*w));
 	if (!w)
 		return 1;
-	pthread_barrier_init(&start_bar, NULL, nthreads);
+	pthread_barrier_init(&warm_bar, NULL, nthreads + 1);
+	pthread_barrier_init(&start_bar, NULL, nthreads + 1);
 	for (i = 0; i < nthreads; i++) {
 		if (pthread_create(&w[i].th, NULL, worker_main, &w[i])) {
 			fprintf(stderr, "workload: pthread_create: %s\n", strerror(errno));
 			return 1;
 		}
 	}
+	pthread_barrier_wait(&warm_bar);
+	if (go) {
+		printf("WARM\n");
+		fflush(stdout);
+		if (wait_go())
+			return 1;
+	}
+	pthread_barrier_wait(&start_bar);
 	t0 = ~0ull;
 	t1 = 0;
 	for (i = 0; i < nthreads; i++) {
