@@ -55,12 +55,37 @@ struct {
 	__uint(max_entries, 8 << 20); /* resized by --ringbuf-size */
 } rb SEC(".maps");
 
+/*
+ * The allocator call a thread is in, kept in the thread's own storage: no hash
+ * to compute, no bucket lock, nothing to delete at return (fn = 0 marks it
+ * done), and the kernel frees it with the thread. A tid-keyed hash cost five
+ * map operations per malloc/free pair, a fifth of leaktrace's cost over the
+ * bare traps here.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536); /* resized by --max-threads */
-	__type(key, __u32);         /* tid */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct inflight);
 } inflight SEC(".maps");
+
+/*
+ * The calling thread's slot. It is created only for threads of processes we
+ * trace, and a traced process stays traced until it exits: a thread that has
+ * one needs no look-up in pids.
+ */
+static __always_inline struct inflight *thread_slot(__u64 flags)
+{
+	return bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, flags);
+}
+
+/* The calling thread's in-flight allocator call, or NULL if there is none. */
+static __always_inline struct inflight *inflight_get(void)
+{
+	struct inflight *cur = thread_slot(0);
+
+	return cur && cur->fn ? cur : NULL;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -246,19 +271,42 @@ static __always_inline __u32 event_stack(struct pt_regs *regs, struct lt_event *
 	return event_stack_regs(e, PT_REGS_IP(regs), PT_REGS_SP(regs), PT_REGS_FP(regs));
 }
 
+/* Per CPU: a wakeup was forced since the ring last fell below half the mark. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} wake_armed SEC(".maps");
+
 static __always_inline void event_send(struct lt_event *e, __u32 frame_bytes, bool urgent)
 {
-	__u64 len = sizeof(*e) + frame_bytes;
+	__u64 len = sizeof(*e) + frame_bytes, avail;
 	__u64 flags = BPF_RB_NO_WAKEUP;
+	__u32 zero = 0, *armed;
 
 	if (len > LT_SYS_EVENT_LEN)
 		len = LT_SYS_EVENT_LEN;
 	/*
 	 * Waking the consumer per event would cost a context switch per malloc;
-	 * wake it only when data piles up or the event needs prompt handling.
+	 * wake it when the event needs prompt handling, or once when data piles
+	 * up past wakeup_bytes. Forcing a wakeup on every event above the mark
+	 * (until the consumer has drained it) raised an interrupt per event:
+	 * a third of the cost of a traced malloc here. So one forced wakeup per
+	 * CPU per crossing, re-armed once the ring is below half the mark; the
+	 * consumer's 100 ms poll timeout covers a wakeup that went astray.
 	 */
-	if (urgent || bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+	if (urgent) {
 		flags = BPF_RB_FORCE_WAKEUP;
+	} else if ((armed = bpf_map_lookup_elem(&wake_armed, &zero))) {
+		avail = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA);
+		if (avail >= wakeup_bytes && !*armed) {
+			flags = BPF_RB_FORCE_WAKEUP;
+			*armed = 1;
+		} else if (avail < wakeup_bytes / 2) {
+			*armed = 0;
+		}
+	}
 	if (bpf_ringbuf_output(&rb, e, len, flags))
 		stat_inc(LT_STAT_LOST_EVENTS);
 	else
@@ -271,30 +319,36 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 fn, __u64 size, __u6
 				 __u64 memptr)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
 	__u64 sp = PT_REGS_SP(ctx);
-	struct inflight *cur, v = {};
+	struct inflight *cur;
 
-	if (probe_floor || !want_tgid(id >> 32))
+	if (probe_floor)
 		return 0;
+	cur = thread_slot(0);
+	if (!cur) {
+		if (!want_tgid(id >> 32))
+			return 0;
+		cur = thread_slot(BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!cur) {
+			stat_inc(LT_STAT_INFLIGHT_FULL); /* out of memory, or re-entered */
+			return 0;
+		}
+	}
 	/*
 	 * An allocator called from inside another (realloc(NULL, n) calls malloc,
 	 * memalign may too) runs deeper on the same stack: the outer call accounts
 	 * for the block. An entry at the same or a shallower sp is stale (the outer
 	 * call never returned through us, e.g. longjmp) and is replaced.
 	 */
-	cur = bpf_map_lookup_elem(&inflight, &tid);
-	if (cur && cur->sp > sp) {
+	if (cur->fn && cur->sp > sp) {
 		stat_inc(LT_STAT_NESTED);
 		return 0;
 	}
-	v.sp = sp;
-	v.size = size;
-	v.old = old;
-	v.memptr = memptr;
-	v.fn = fn;
-	if (bpf_map_update_elem(&inflight, &tid, &v, BPF_ANY))
-		stat_inc(LT_STAT_INFLIGHT_FULL);
+	cur->sp = sp;
+	cur->size = size;
+	cur->old = old;
+	cur->memptr = memptr;
+	cur->fn = fn;
 	return 0;
 }
 
@@ -370,22 +424,20 @@ int BPF_KPROBE(pvalloc_enter, __u64 size)
 SEC("uretprobe")
 int BPF_KRETPROBE(alloc_return, __u64 ret)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
 	struct inflight *cur, v;
 	struct lt_event *e;
 	__u32 frame_bytes;
 
 	if (probe_floor)
 		return 0;
-	cur = bpf_map_lookup_elem(&inflight, &tid);
+	cur = inflight_get();
 	if (!cur)
 		return 0;
 	/* Our entry's sp plus the popped return address: any other sp is a nested call. */
 	if (cur->sp + 8 != PT_REGS_SP(ctx))
 		return 0;
 	v = *cur;
-	bpf_map_delete_elem(&inflight, &tid);
+	cur->fn = 0;
 
 	if (v.fn == FN_POSIX_MEMALIGN) {
 		if (ret != 0)
@@ -424,15 +476,16 @@ SEC("uprobe")
 int BPF_KPROBE(free_enter, __u64 ptr)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
 	struct inflight *cur;
 	struct lt_event *e;
 
-	if (probe_floor || !ptr || !want_tgid(id >> 32))
+	if (probe_floor || !ptr)
+		return 0;
+	cur = thread_slot(0);
+	if (!cur && !want_tgid(id >> 32))
 		return 0;
 	/* free() called by realloc() & co. is accounted by the outer call. */
-	cur = bpf_map_lookup_elem(&inflight, &tid);
-	if (cur && cur->sp > PT_REGS_SP(ctx)) {
+	if (cur && cur->fn && cur->sp > PT_REGS_SP(ctx)) {
 		stat_inc(LT_STAT_NESTED);
 		return 0;
 	}
@@ -488,11 +541,9 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *p)
 {
-	__u32 tid = BPF_CORE_READ(p, pid);
 	__u32 tgid = BPF_CORE_READ(p, tgid);
 	struct lt_event *e;
 
-	bpf_map_delete_elem(&inflight, &tid);
 	/* Per thread; the process is gone with its last thread (signal->live hits 0). */
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
@@ -720,9 +771,9 @@ static __always_inline void emit_fd_pair(void *ctx, __u64 uptr, __u32 kind, __u3
 	emit_fd(ctx, fds[1], kind, detail, cloexec, NULL);
 }
 
-static __always_inline bool in_allocator(__u32 tid)
+static __always_inline bool in_allocator(void)
 {
-	return bpf_map_lookup_elem(&inflight, &tid) != NULL;
+	return inflight_get() != NULL;
 }
 
 /*
@@ -896,7 +947,7 @@ static __always_inline int sys_exit(struct trace_event_raw_sys_exit *ctx)
 			break;
 		fl = a.args[3];
 		/* Allocator-internal mappings are the heap's, counted as mem already. */
-		if (in_allocator(tid))
+		if (in_allocator())
 			break;
 		/* Private file mappings are how programs and libraries are loaded: not counted. */
 		if (!(fl & (MAP_ANONYMOUS_ | MAP_SHARED_)))
@@ -910,11 +961,11 @@ static __always_inline int sys_exit(struct trace_event_raw_sys_exit *ctx)
 		sys_send(e);
 		break;
 	case SC_MUNMAP:
-		if (!in_allocator(tid))
+		if (!in_allocator())
 			emit_simple(LT_EV_UNMAP, a.args[0], a.args[1], 0);
 		break;
 	case SC_MREMAP:
-		if (in_allocator(tid))
+		if (in_allocator())
 			break;
 		e = event_new(LT_EV_MREMAP);
 		if (!e)

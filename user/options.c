@@ -42,7 +42,7 @@ static const char usage_text[] =
 	"                            ones are counted as untracked and reported\n"
 	"      --max-stacks N        distinct stacks kept (default 200000)\n"
 	"      --ringbuf-size SIZE   BPF ring buffer, a power of two (default 16MiB)\n"
-	"      --max-threads N       threads inside an allocator call at once (default 65536)\n"
+	"      --max-threads N       threads inside a traced system call at once (default 65536)\n"
 	"      --max-frames N        frames per stack, 1-32 (default 32)\n"
 	"      --no-pid              folded output: root frame is comm alone (merge workers)\n"
 	"      --value bytes|count   folded/pprof mem and map values: bytes (default) or counts\n"
