@@ -37,6 +37,9 @@ const char *const obj_fn_names[OBJ_FN__MAX] = {
 	[OBJ_FREE] = "free",
 };
 
+/* Bytes of a function's code read to choose its probe site (larger ones: the entry). */
+#define PROBE_SCAN_MAX (64u << 10)
+
 static int fn_index(const char *name)
 {
 	int i;
@@ -64,7 +67,8 @@ static __u64 vaddr_to_offset(Elf *elf, __u64 vaddr)
 	return 0;
 }
 
-static void read_symtab(Elf *elf, Elf_Scn *scn, GElf_Shdr *sh, __u64 vaddr[OBJ_FN__MAX])
+static void read_symtab(Elf *elf, Elf_Scn *scn, GElf_Shdr *sh, __u64 vaddr[OBJ_FN__MAX],
+			__u64 vsize[OBJ_FN__MAX])
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
 	size_t i, n;
@@ -88,15 +92,18 @@ static void read_symtab(Elf *elf, Elf_Scn *scn, GElf_Shdr *sh, __u64 vaddr[OBJ_F
 		if (!name || (idx = fn_index(name)) < 0 || vaddr[idx])
 			continue;
 		vaddr[idx] = sym.st_value;
+		vsize[idx] = sym.st_size;
 	}
 }
 
 int objects__read_funcs(int fd, struct obj_funcs *f)
 {
-	__u64 vaddr[OBJ_FN__MAX] = {};
+	__u64 vaddr[OBJ_FN__MAX] = {}, vsize[OBJ_FN__MAX] = {};
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
-	__u8 code[32];
+	__u8 *code = NULL;
+	size_t len;
+	ssize_t got;
 	Elf *elf;
 	int i, ret = 0;
 
@@ -113,11 +120,11 @@ int objects__read_funcs(int fd, struct obj_funcs *f)
 	/* .dynsym first: it names what callers reach; .symtab adds static binaries. */
 	while ((scn = elf_nextscn(elf, scn))) {
 		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_DYNSYM)
-			read_symtab(elf, scn, &sh, vaddr);
+			read_symtab(elf, scn, &sh, vaddr, vsize);
 	}
 	while ((scn = elf_nextscn(elf, scn))) {
 		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
-			read_symtab(elf, scn, &sh, vaddr);
+			read_symtab(elf, scn, &sh, vaddr, vsize);
 	}
 	for (i = 0; i < OBJ_FN__MAX; i++) {
 		if (vaddr[i])
@@ -128,11 +135,25 @@ int objects__read_funcs(int fd, struct obj_funcs *f)
 		ret = -ENOENT;
 		goto out;
 	}
-	/* Only free is probed at entry alone; the others need their entry for the uretprobe. */
-	if (pread(fd, code, sizeof(code), f->offset[OBJ_FREE]) == (ssize_t)sizeof(code))
-		f->probe_off[OBJ_FREE] += objects__probe_shift(code, sizeof(code),
-							       &f->why[OBJ_FREE]);
+	/*
+	 * Choose each probe site from the function's code: the whole body, so that
+	 * a jump back into its first instructions is seen (an unknown size: the
+	 * first bytes, and a site past the entry is then refused).
+	 */
+	code = malloc(PROBE_SCAN_MAX);
+	if (!code)
+		goto out;
+	for (i = 0; i < OBJ_FN__MAX; i++) {
+		if (!f->offset[i])
+			continue;
+		len = vsize[i] && vsize[i] <= PROBE_SCAN_MAX ? vsize[i] : 0;
+		got = pread(fd, code, len ? len : 32, f->offset[i]);
+		if (got < 16 || (len && (size_t)got != len))
+			continue;
+		f->probe_off[i] += objects__probe_shift(code, (size_t)got, len != 0, &f->why[i]);
+	}
 out:
+	free(code);
 	elf_end(elf);
 	return ret;
 }
@@ -151,21 +172,50 @@ static bool emulated(const cs_insn *in)
 	return false;
 }
 
-/* Reads registers only and writes only flags: skipping it changes nothing we read. */
+/*
+ * Changes no register but the flags, and no memory: test and cmp (with a
+ * memory operand they only read it), endbr64. Run before the probe instead of
+ * at it, it leaves the arguments and the stack pointer (so the return address
+ * at [sp], which a uretprobe takes) as they were at the entry.
+ */
 static bool flags_only(const cs_insn *in)
 {
-	const cs_x86 *x = &in->detail->x86;
-	int i;
-
-	if (in->id != X86_INS_TEST && in->id != X86_INS_CMP)
-		return false;
-	for (i = 0; i < x->op_count; i++)
-		if (x->operands[i].type == X86_OP_MEM)
-			return false;
-	return true;
+	return in->id == X86_INS_TEST || in->id == X86_INS_CMP || in->id == X86_INS_ENDBR64;
 }
 
-unsigned objects__probe_shift(const __u8 *code, size_t len, const char **why)
+/* Does a direct jump or call of the body land in (0, shift]: a way to the site but the entry? */
+static bool jumped_into(csh cs, const __u8 *code, size_t len, unsigned shift)
+{
+	cs_insn *in = cs_malloc(cs);
+	const __u8 *p = code;
+	size_t left = len;
+	uint64_t addr = 0;
+	bool hit = false;
+	int i, g;
+
+	if (!in)
+		return true;
+	while (!hit && cs_disasm_iter(cs, &p, &left, &addr, in)) {
+		for (g = 0; g < in->detail->groups_count; g++)
+			if (in->detail->groups[g] == X86_GRP_JUMP || in->detail->groups[g] == X86_GRP_CALL)
+				break;
+		if (g == in->detail->groups_count)
+			continue;
+		for (i = 0; i < in->detail->x86.op_count; i++) {
+			const cs_x86_op *op = &in->detail->x86.operands[i];
+
+			if (op->type == X86_OP_IMM && op->imm > 0 && (__u64)op->imm <= shift)
+				hit = true;
+		}
+	}
+	/* Data or padding we cannot decode ends the scan early: then we cannot tell. */
+	if (!hit && left > 16)
+		hit = true;
+	cs_free(in, 1);
+	return hit;
+}
+
+unsigned objects__probe_shift(const __u8 *code, size_t len, bool whole, const char **why)
 {
 	unsigned shift = 0;
 	csh cs;
@@ -181,7 +231,7 @@ unsigned objects__probe_shift(const __u8 *code, size_t len, const char **why)
 	for (i = 0; i < n && i < 3; i++) {
 		if (emulated(&in[i])) {
 			if (i > 0) {
-				shift = in[i].address;
+				shift = (unsigned)in[i].address;
 				*why = "skipped flag-only instructions onto an emulated one";
 			}
 			break;
@@ -191,6 +241,10 @@ unsigned objects__probe_shift(const __u8 *code, size_t len, const char **why)
 	}
 	if (n)
 		cs_free(in, n);
+	if (shift && (!whole || jumped_into(cs, code, len, shift))) {
+		shift = 0;
+		*why = NULL;
+	}
 	cs_close(&cs);
 	return shift;
 }

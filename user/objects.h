@@ -32,7 +32,7 @@ extern const char *const obj_fn_names[OBJ_FN__MAX];
 
 struct obj_funcs {
 	__u64 offset[OBJ_FN__MAX];     /* file offset of the function's entry; 0 = absent */
-	__u64 probe_off[OBJ_FN__MAX];  /* file offset chosen for an entry-only probe */
+	__u64 probe_off[OBJ_FN__MAX];  /* file offset of the probes (entry and return) */
 	const char *why[OBJ_FN__MAX];  /* why probe_off != offset (for -v), or NULL */
 };
 
@@ -43,12 +43,16 @@ struct obj_funcs {
 int objects__read_funcs(int fd, struct obj_funcs *f);
 
 /*
- * Where to put an entry-only probe (free): past leading instructions the kernel
- * would single-step but that only read registers and write flags (test, cmp),
- * onto one it emulates (jcc, jmp, push, nop). code = the function's first bytes.
- * Returns the byte offset from the entry (0 = the entry itself).
+ * Where to put a function's probes: past leading instructions the kernel would
+ * single-step but that change neither the arguments nor the stack (test, cmp,
+ * endbr64), onto one it emulates (jcc, jmp, call, push, nop). The entry and
+ * return probes both go there: they share one trap, and the return address is
+ * still at [sp]. code = the function's body, len bytes; whole = it is the
+ * complete body, whose jumps are checked: a site some jump reaches other than
+ * through the entry is refused (as is any when !whole). Returns the byte offset
+ * from the entry (0 = the entry itself) and sets *why when it is not 0.
  */
-unsigned objects__probe_shift(const __u8 *code, size_t len, const char **why);
+unsigned objects__probe_shift(const __u8 *code, size_t len, bool whole, const char **why);
 
 /* Does this mapped path look like a C library (libc.so.6, libc-2.31.so, ld-musl-*.so.1)? */
 bool objects__is_libc(const char *path);

@@ -479,12 +479,19 @@ int tracer__attach_object(struct tracer *t, pid_t pid, const char *path, dev_t d
 	/* The kernel resolves this magic link to exactly the file we opened and checked. */
 	snprintf(probe_path, sizeof(probe_path), "/proc/self/fd/%d", fd);
 	for (fn = 0; fn < OBJ_FN__MAX; fn++) {
+		int alias;
+
 		if (!f.offset[fn])
+			continue;
+		/* Aliases (glibc's memalign is aligned_alloc) would run our programs twice a call. */
+		for (alias = 0; alias < fn && f.offset[alias] != f.offset[fn]; alias++)
+			;
+		if (alias < fn)
 			continue;
 		ret = attach_one(o, probe_path, entry_prog(t, fn), f.probe_off[fn], false, err,
 				 errlen);
 		if (!ret && fn != OBJ_FREE)
-			ret = attach_one(o, probe_path, t->skel->progs.alloc_return, f.offset[fn],
+			ret = attach_one(o, probe_path, t->skel->progs.alloc_return, f.probe_off[fn],
 					 true, err, errlen);
 		if (ret)
 			break;

@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	void *map;
 	int fd;
 
-	objects__probe_shift(data, size, &why);
+	objects__probe_shift(data, size, size & 1, &why);
 	if (size < 64)
 		return 0;
 	fd = mkstemp(path);
