@@ -271,6 +271,14 @@ static __always_inline __u32 event_stack(struct pt_regs *regs, struct lt_event *
 	return event_stack_regs(e, PT_REGS_IP(regs), PT_REGS_SP(regs), PT_REGS_FP(regs));
 }
 
+/*
+ * Losses the consumer has not been told of: the first event sent after one
+ * carries LT_F_AFTER_LOSS (from then on a pid may belong to another process
+ * whose fork and exit went unseen). Counters, not a flag, so that a loss on
+ * another CPU while an event is marked is not forgotten.
+ */
+__u64 lost_seq, lost_seq_told;
+
 /* Per CPU: a wakeup was forced since the ring last fell below half the mark. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -281,7 +289,7 @@ struct {
 
 static __always_inline void event_send(struct lt_event *e, __u32 frame_bytes, bool urgent)
 {
-	__u64 len = sizeof(*e) + frame_bytes, avail;
+	__u64 len = sizeof(*e) + frame_bytes, avail, seq;
 	__u64 flags = BPF_RB_NO_WAKEUP;
 	__u32 zero = 0, *armed;
 
@@ -307,10 +315,17 @@ static __always_inline void event_send(struct lt_event *e, __u32 frame_bytes, bo
 			*armed = 0;
 		}
 	}
-	if (bpf_ringbuf_output(&rb, e, len, flags))
+	seq = lost_seq;
+	if (seq != lost_seq_told)
+		e->flags |= LT_F_AFTER_LOSS;
+	if (bpf_ringbuf_output(&rb, e, len, flags)) {
+		__sync_fetch_and_add(&lost_seq, 1);
 		stat_inc(LT_STAT_LOST_EVENTS);
-	else
+	} else {
+		if (e->flags & LT_F_AFTER_LOSS)
+			lost_seq_told = seq;
 		stat_inc(LT_STAT_EVENTS);
+	}
 }
 
 /* ---- allocator entry: remember the arguments until the call returns ---- */
@@ -518,6 +533,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	e->tgid = ptgid;
 	e->aux = ctgid;
+	e->size = BPF_CORE_READ(child, start_boottime);
 	BPF_CORE_READ_STR_INTO(&e->comm, child, comm);
 	event_send(e, 0, false);
 	return 0;

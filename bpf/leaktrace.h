@@ -19,7 +19,8 @@ enum lt_ev_type {
 	LT_EV_ALLOC = 1,   /* addr = new block, size, frames[] = user stack, frames[0] = caller */
 	LT_EV_FREE = 2,    /* addr = block given back */
 	LT_EV_REALLOC = 3, /* old_addr freed, addr allocated with size and frames[] */
-	LT_EV_FORK = 4,    /* tgid = parent, aux = child tgid, comm = child comm */
+	LT_EV_FORK = 4,    /* tgid = parent, aux = child tgid, comm = child comm,
+			    * size = child's start (ns since boot, the clock of /proc/PID/stat) */
 	LT_EV_EXEC = 5,    /* tgid execs a new image, comm = new comm */
 	LT_EV_EXIT = 6,    /* the whole thread group is gone (last thread exited) */
 	LT_EV_EXEC_MAP = 7,/* tgid maps a file not seen before executable: aux = fd, size = kernel
@@ -42,6 +43,10 @@ enum lt_ev_type {
 #define LT_F_CLOEXEC (1u << 1)    /* fd opened close-on-exec */
 #define LT_F_SYS_EXTRA (1u << 2)  /* a struct lt_sys_extra sits at LT_SYS_EXTRA_OFF */
 #define LT_F_DUP (1u << 3)        /* FD_OPEN is a duplicate of fd old_addr: same kind and path */
+#define LT_F_AFTER_LOSS (1u << 4) /* events were lost (ring full) since the last event sent */
+
+/* /proc/PID/stat counts a process's start in USER_HZ ticks: 100 per second. */
+#define LT_TICK_NS 10000000ull
 
 enum lt_fd_kind {
 	LT_FD_UNKNOWN = 0,

@@ -170,6 +170,8 @@ struct proc {
 	__u32 gen;
 	bool exited;
 	char comm[LT_COMM_LEN];
+	__u64 start;	   /* USER_HZ ticks since boot; 0: unknown */
+	__u32 loss_gen;	   /* agg->loss_gen when this process was last known to be itself */
 	__u64 bytes[LT_KIND__MAX];
 	__u64 count[LT_KIND__MAX];
 	__u64 rss; /* last LT_EV_RSS: resident bytes */
@@ -194,6 +196,7 @@ struct agg {
 	__u32 pcap, pshift, nprocs;
 	struct proc *last; /* events come in runs per process */
 	__u32 next_gen;
+	__u32 loss_gen; /* events lost this many times (as far as we were told) */
 
 	struct idvec stacks;
 	struct idix stack_ix;
@@ -1073,6 +1076,7 @@ static struct proc *proc_create(struct agg *agg, __u32 tgid)
 		return NULL;
 	p->tgid = tgid;
 	p->gen = agg->next_gen++;
+	p->loss_gen = agg->loss_gen;
 	mask = agg->pcap - 1;
 	for (i = hash_shift(tgid, agg->pshift); agg->pidx[i].p;)
 		i = (i + 1) & mask;
@@ -1101,6 +1105,8 @@ static void proc_reset(struct agg *agg, struct proc *p)
 	proc_release_all(agg, p);
 	p->gen = agg->next_gen++;
 	p->exited = false;
+	p->start = 0;
+	p->loss_gen = agg->loss_gen;
 	memset(p->comm, 0, sizeof(p->comm));
 }
 
@@ -1133,6 +1139,29 @@ static void proc_destroy(struct agg *agg, struct proc *p)
 /* The process an event belongs to: created on its first event, reset when
  * an event arrives for a tgid that exited (the pid was reused).
  */
+/*
+ * After lost events, check once per process that its pid still names it: its
+ * exit and the fork of a new process at the same pid may both have been lost,
+ * and the new one's events must not land on the old one's state.
+ */
+static void proc_verify(struct agg *agg, struct proc *p, unsigned *res)
+{
+	__u64 start;
+
+	if (p->loss_gen == agg->loss_gen)
+		return;
+	p->loss_gen = agg->loss_gen;
+	if (!agg->lim.start_of || !p->start || p->exited)
+		return;
+	start = agg->lim.start_of(agg->lim.start_ctx, p->tgid);
+	if (!start || start == p->start)
+		return;
+	proc_reset(agg, p);
+	p->start = start;
+	agg->st.replaced++;
+	*res |= AGG_R_NEW_PROC | AGG_R_REPLACED;
+}
+
 static struct proc *proc_get(struct agg *agg, __u32 tgid, unsigned *res)
 {
 	struct proc *p = proc_find(agg, tgid);
@@ -1144,6 +1173,8 @@ static struct proc *proc_get(struct agg *agg, __u32 tgid, unsigned *res)
 	} else if (p->exited) {
 		proc_reset(agg, p);
 		*res |= AGG_R_NEW_PROC;
+	} else {
+		proc_verify(agg, p, res);
 	}
 	return p;
 }
@@ -1366,6 +1397,7 @@ static unsigned ev_fork(struct agg *agg, const struct lt_event *e)
 	if (!child)
 		return res;
 	comm_set(child, e->comm);
+	child->start = e->size / LT_TICK_NS;
 	return res | AGG_R_NEW_PROC;
 }
 
@@ -1416,6 +1448,8 @@ unsigned agg__on_event(struct agg *agg, const struct lt_event *e, size_t len)
 		agg->st.bad_events++;
 		return 0;
 	}
+	if (e->flags & LT_F_AFTER_LOSS)
+		agg->loss_gen++;
 	if (e->type == LT_EV_FORK)
 		return ev_fork(agg, e);
 	if (e->type == LT_EV_EXIT)
@@ -1543,6 +1577,14 @@ void agg__set_comm(struct agg *agg, __u32 tgid, const char *comm)
 		p = proc_create(agg, tgid);
 	if (p)
 		comm_set(p, comm);
+}
+
+void agg__set_start(struct agg *agg, __u32 tgid, __u64 start)
+{
+	struct proc *p = proc_find(agg, tgid);
+
+	if (p && start)
+		p->start = start;
 }
 
 static int cmp_int(const void *a, const void *b)

@@ -23,6 +23,17 @@ struct agg_limits {
 	size_t max_tracked; /* outstanding resources kept (all kinds); past it: untracked, counted */
 	size_t max_stacks;  /* distinct stacks kept; past it: the event counts on an overflow stack */
 	bool keep_exited;   /* -c mode: an exited process keeps its state, marked exited */
+	/*
+	 * When events were lost, a process may have exited and another taken its
+	 * pid with both the exit and the fork unseen. If start_of is set, the first
+	 * event of each known process after a loss (the event flagged
+	 * LT_F_AFTER_LOSS and those after it) asks it for the start of the process
+	 * now at that pid (USER_HZ ticks since boot, as in /proc/PID/stat; 0:
+	 * unknown or gone); one that differs from the start we know means the
+	 * process was replaced: its state is dropped, as its exit would have done.
+	 */
+	__u64 (*start_of)(void *ctx, __u32 tgid);
+	void *start_ctx;
 };
 
 /* agg__on_event() result bits */
@@ -30,6 +41,7 @@ struct agg_limits {
 #define AGG_R_NEW_STACK (1u << 1) /* the event created a stack not seen before */
 #define AGG_R_EXEC (1u << 2)      /* the process replaced its image */
 #define AGG_R_EXIT (1u << 3)      /* the process is gone */
+#define AGG_R_REPLACED (1u << 4)  /* with NEW_PROC: the pid's previous process ended unseen */
 
 struct agg_stats {
 	__u64 events;           /* events consumed */
@@ -42,6 +54,7 @@ struct agg_stats {
 	__u64 procs;            /* processes in the table now */
 	__u64 bad_events;       /* malformed records (short, unknown type) */
 	__u64 reconciled;       /* fds dropped because /proc/PID/fd no longer had them */
+	__u64 replaced;         /* processes found replaced at their pid after lost events */
 };
 
 struct agg_stack_info {
@@ -77,6 +90,9 @@ unsigned agg__on_event(struct agg *agg, const struct lt_event *e, size_t len);
 
 /* Name a process (from /proc/PID/comm when first seen); creates it if absent. */
 void agg__set_comm(struct agg *agg, __u32 tgid, const char *comm);
+
+/* The start of a known process (USER_HZ ticks since boot), for limits.start_of. */
+void agg__set_start(struct agg *agg, __u32 tgid, __u64 start);
 
 /*
  * Stacks holding resources of the kinds in kinds_mask (1u << LT_KIND_*) that are

@@ -95,6 +95,36 @@ static bool snap_marked(const struct app *a, __u32 pid)
 	return pid < PID_BITS && (a->need_snap[pid / 8] & (1u << (pid % 8)));
 }
 
+/* When the process at pid started, in USER_HZ ticks since boot (0: gone or unreadable). */
+static __u64 proc_start(void *ctx, __u32 tgid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start;
+	ssize_t n;
+	int fd, i;
+
+	(void)ctx;
+	snprintf(path, sizeof(path), "/proc/%u/stat", tgid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* The name in parentheses may hold anything: fields start after the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	/* The n-th space after it precedes field n + 2; starttime is field 22. */
+	for (i = 0; i < 20 && p; i++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &start) != 1)
+		return 0;
+	return start;
+}
+
 static void read_comm(struct app *a, __u32 tgid)
 {
 	char path[64], comm[LT_COMM_LEN + 1] = "";
@@ -374,8 +404,15 @@ static int on_sample(void *ctx, void *data, size_t len)
 		break;
 	}
 	r = agg__on_event(a->agg, e, len);
+	if (r & AGG_R_REPLACED) {
+		/* Another process at this pid, its fork lost: nothing of the old one applies. */
+		symbolizer__forget(a->sym, e->tgid);
+		growth__forget(a->growth, e->tgid);
+		snap_mark(a, e->tgid, false);
+	}
 	if (r & AGG_R_NEW_PROC && e->type != LT_EV_FORK && e->type != LT_EV_EXIT) {
 		read_comm(a, e->tgid);
+		agg__set_start(a->agg, e->tgid, proc_start(a, e->tgid));
 		if (!snap_marked(a, e->tgid))
 			symbolizer__snapshot(a->sym, e->tgid);
 	}
@@ -979,6 +1016,7 @@ int main(int argc, char **argv)
 	lim.max_tracked = a.opt.max_tracked;
 	lim.max_stacks = a.opt.max_stacks;
 	lim.keep_exited = a.opt.command != NULL;
+	lim.start_of = proc_start;
 	a.agg = agg__new(&lim);
 	a.sym = symbolizer__new();
 	gcfg.window_ns = a.opt.window_ns;

@@ -104,6 +104,11 @@ elif cmd == "proc":           # IDX PID: "mem_bytes mem_count" of PID in report 
     r = reps[idx] if reps and -len(reps) <= idx < len(reps) else []
     p = [o for o in r if o.get("type") == "process" and o.get("pid") == pid]
     print("%s %s" % (p[0].get("mem_bytes"), p[0].get("mem_count")) if p else "none")
+elif cmd == "proc-comm":      # IDX PID: the comm of PID in report IDX
+    idx, pid = int(args[0]), int(args[1])
+    r = reps[idx] if reps and -len(reps) <= idx < len(reps) else []
+    p = [o for o in r if o.get("type") == "process" and o.get("pid") == pid]
+    print(p[0].get("comm") if p else "none")
 elif cmd == "stack-total":    # IDX KIND: sum of count over the stacks of KIND in report IDX
     idx, kind = int(args[0]), args[1]
     r = reps[idx] if reps and -len(reps) <= idx < len(reps) else []
@@ -567,6 +572,74 @@ fault_max_tracked() {
 }
 
 # ---- 5. leaktrace killed or stopped at any moment ----
+# A process exits and another takes its pid while the tracer's ring buffer is
+# full, so that both the exit and the fork are lost: the newcomer's blocks must
+# not land on what the tracer still holds of the old one.
+fault_pid_reuse() {
+	local t="faults[pid reuse]" lt a b i rc got lost comm
+	lt_bg "$T/p.out" "$T/p.err" -a 0 -f json -o "$T/p.json"
+	lt=$LT_PID
+	if ! wait_s 60 lt_attached "$T/p.err"; then
+		fail "$t: attached" "no '$LT_ATTACHED_RE' line within 60 s: $(tail_of "$T/p.err")"
+		return
+	fi
+	"$STORM" --child --ready-file "$T/p.a" --wait-file "$T/p.a-go" >/dev/null 2>&1 &
+	a=$!
+	BG_PIDS+=("$a")
+	wait_s 10 test -e "$T/p.a" || fail "$t: first process" "storm --child did not start"
+	usr1_report "$lt" "$T/p.json" || { fail "$t: report on SIGUSR1" "none in 20 s"; return; }
+	got=$(rq "$T/p.json" proc -1 "$a")
+	check "$t: the first process at pid $a is traced exactly (5 blocks, 555 bytes)" \
+		"mem_bytes mem_count = $got" [ "$got" = "555 5" ]
+
+	# The consumer stops; a storm fills the ring; the first process exits and
+	# the second is forked at its pid (the next pid after ns_last_pid), unseen.
+	kill -STOP "$lt"
+	"$STORM" --threads 1 --seconds 1 >/dev/null 2>&1
+	# The storm's large records leave a gap that small ones (an exit) still fit in:
+	# short processes fill it with fork, exec and exit records.
+	for i in $(seq 20); do /bin/true; done
+	touch "$T/p.a-go"
+	reap "$a" 10; rc=$RC
+	check "$t: the first process exits 0" "exit $rc" [ "$rc" = 0 ]
+	for i in $(seq 50); do
+		echo $((a - 1)) >/proc/sys/kernel/ns_last_pid
+		"$PROGS/rounds" "$T/p.go1" "$T/p.ready1" "$T/p.go2" "$T/p.ready2" &
+		b=$!
+		[ "$b" = "$a" ] && break
+		kill -TERM "$b"; wait "$b" 2>/dev/null
+	done
+	BG_PIDS+=("$b")
+	if [ "$b" != "$a" ]; then
+		kill -CONT "$lt"
+		fail "$t: a second process at pid $a" "50 tries gave other pids (last $b)"
+		return
+	fi
+	# Its exec and start-up must happen while the ring is still full (an exec
+	# event would reset the pid's memory by itself).
+	# shellcheck disable=SC2016
+	wait_s 10 eval '[ "$(readlink "/proc/$b/exe")" = "$PROGS/rounds" ]' ||
+		fail "$t: second process" "did not exec rounds"
+	sleep 0.3
+	kill -CONT "$lt"
+	sleep 1 # the tracer drains the ring
+	touch "$T/p.go1" # now the second process leaks round one: 10 blocks of 100 bytes
+	wait_s 10 test -e "$T/p.ready1" || fail "$t: second process" "rounds did not leak"
+	usr1_report "$lt" "$T/p.json" || { fail "$t: report on SIGUSR1" "none in 20 s"; return; }
+	lost=$(rq "$T/p.json" summary -1 lost_events)
+	check "$t: events were lost while the tracer was stopped ($lost)" "lost_events $lost" \
+		[ "${lost:-0}" -gt 0 ]
+	got=$(rq "$T/p.json" proc -1 "$a")
+	comm=$(rq "$T/p.json" proc-comm -1 "$a")
+	check "$t: pid $a now holds exactly the second process's 10 blocks, 1000 bytes (comm $comm)" \
+		"mem_bytes mem_count = $got (555 5 more: merged with the first process)" \
+		[ "$got $comm" = "1000 10 rounds" ]
+	touch "$T/p.go2"
+	kill -TERM "$b" 2>/dev/null; reap "$b" 10
+	lt_stop "$lt" INT 60; rc=$RC
+	check "$t: leaktrace exits 0 on SIGINT" "exit $rc; stderr: $(tail_of "$T/p.err")" [ "$rc" = 0 ]
+}
+
 fault_tracer_kill() {
 	local t="faults[tracer-kill]" lpid spid before ids lt rc how d t0 how_desc sig
 	"$PROGS/leaky" --ready-file "$T/x.ready" --hold 600 &
@@ -799,7 +872,7 @@ run_cases() {
 # nothing_left tells apart by ownership). FAULTS="churn libcs" runs only those.
 START=$(now_ms)
 checker_selftest
-LANE1=(kill_storm churn libcs tracer_kill)
+LANE1=(kill_storm churn pid_reuse libcs tracer_kill)
 LANE2=(bad_obj max_tracked ringbuf)
 if [ -n "${FAULTS:-}" ]; then
 	read -ra only <<<"$FAULTS"

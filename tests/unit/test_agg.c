@@ -676,6 +676,98 @@ static void test_event_after_exit_is_pid_reuse(void)
 	agg__free(a);
 }
 
+/* What the process at a pid started at, for limits.start_of: set by the test. */
+static __u64 fake_start;
+static unsigned fake_start_calls;
+
+static __u64 start_of_fake(void *ctx, __u32 tgid)
+{
+	(void)ctx;
+	(void)tgid;
+	fake_start_calls++;
+	return fake_start;
+}
+
+/* Another process's event, the first one sent after the ring dropped some. */
+static void send_loss_mark(struct agg *a)
+{
+	static __u64 addr = 0x90000;
+
+	SEND(a, .type = LT_EV_ALLOC, .tgid = 7, .addr = addr += 0x100, .size = 8, .site = 9,
+	     .flags = LT_F_AFTER_LOSS);
+}
+
+static void test_pid_replaced_after_lost_events(void)
+{
+	struct agg_limits lim = {.start_of = start_of_fake};
+	struct agg *a = agg__new(&lim);
+	struct agg_proc_info pi;
+	unsigned r;
+
+	/* 300 forked 5 s after boot: 500 ticks of /proc/PID/stat */
+	SEND(a, .type = LT_EV_FORK, .tgid = 1, .aux = 300, .size = 5 * SEC + 3, .comm = "old");
+	send_alloc(a, 300, 0x1000, 64, 1, 1);
+	fake_start_calls = 0;
+	send_alloc(a, 300, 0x2000, 32, 1, 2);
+	ASSERT_EQ(fake_start_calls, 0, "nothing lost: no look-up");
+
+	/* A loss, and 300 is still the process forked at 500. */
+	fake_start = 500;
+	send_loss_mark(a);
+	r = send_alloc(a, 300, 0x3000, 16, 1, 3);
+	ASSERT_EQ(r & (AGG_R_NEW_PROC | AGG_R_REPLACED), 0, "the same process");
+	ASSERT_EQ(fake_start_calls, 1, "checked once");
+	send_alloc(a, 300, 0x4000, 8, 1, 4);
+	ASSERT_EQ(fake_start_calls, 1, "once per loss");
+	ASSERT_TRUE(proc_of(a, 300, &pi), "listed");
+	ASSERT_EQ(pi.mem_bytes, 120, "all four blocks");
+	ASSERT_STREQ(pi.comm, "old", "comm kept");
+
+	/* Another loss, and meanwhile 300 exited and another process took the pid. */
+	fake_start = 900;
+	send_loss_mark(a);
+	r = send_alloc(a, 300, 0x1000, 40, 1, 5);
+	ASSERT_EQ(r & (AGG_R_NEW_PROC | AGG_R_REPLACED), AGG_R_NEW_PROC | AGG_R_REPLACED,
+		  "replaced: a new process");
+	ASSERT_TRUE(proc_of(a, 300, &pi), "listed");
+	ASSERT_EQ(pi.mem_bytes, 40, "only the new process's block");
+	ASSERT_EQ(pi.mem_count, 1, "one block");
+	ASSERT_STREQ(pi.comm, "", "comm unknown until named");
+	ASSERT_EQ(stats_of(a).replaced, 1, "counted");
+	ASSERT_EQ(stats_of(a).live, 3, "the new block and the marks of process 7");
+	send_free(a, 300, 0x2000);
+	ASSERT_EQ(stats_of(a).unknown_frees, 1, "the old process's blocks are gone");
+
+	/* The new one is known by the start it was found with. */
+	send_loss_mark(a);
+	r = send_alloc(a, 300, 0x5000, 2, 1, 6);
+	ASSERT_EQ(r & AGG_R_REPLACED, 0, "900 is the process we know now");
+
+	/* Gone or unreadable (0): nothing to compare, the state stays. */
+	fake_start = 0;
+	send_loss_mark(a);
+	r = send_alloc(a, 300, 0x6000, 1, 1, 7);
+	ASSERT_EQ(r & AGG_R_REPLACED, 0, "unknown start: kept");
+	ASSERT_TRUE(proc_of(a, 300, &pi), "listed");
+	ASSERT_EQ(pi.mem_bytes, 43, "three blocks");
+
+	/* A process first seen by an event is checked only once its start is known. */
+	fake_start = 1234;
+	send_alloc(a, 400, 0x1000, 10, 1, 8);
+	send_loss_mark(a);
+	fake_start_calls = 0;
+	r = send_alloc(a, 400, 0x2000, 10, 1, 9);
+	ASSERT_EQ(fake_start_calls, 0, "start unknown: not checked");
+	agg__set_start(a, 400, 1000);
+	send_loss_mark(a);
+	r = send_alloc(a, 400, 0x3000, 10, 1, 10);
+	ASSERT_EQ(r & AGG_R_REPLACED, AGG_R_REPLACED, "1234 != 1000: replaced");
+	agg__set_start(a, 401, 5);
+	ASSERT_TRUE(!proc_of(a, 401, &pi), "set_start creates nothing");
+	ASSERT_EQ(stats_of(a).replaced, 2, "counted");
+	agg__free(a);
+}
+
 static void test_set_comm_names_and_creates(void)
 {
 	struct agg *a = agg__new(NULL);
@@ -1996,6 +2088,7 @@ int main(void)
 	RUN_TEST(test_exit_with_keep_exited_freezes_state);
 	RUN_TEST(test_fork_onto_existing_tgid_resets_child);
 	RUN_TEST(test_event_after_exit_is_pid_reuse);
+	RUN_TEST(test_pid_replaced_after_lost_events);
 	RUN_TEST(test_set_comm_names_and_creates);
 	RUN_TEST(test_result_bits);
 	RUN_TEST(test_procs_ordered_by_mem_bytes_then_tgid);
