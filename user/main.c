@@ -957,17 +957,27 @@ static int attach_objects(struct app *a)
 			return ret;
 		}
 	}
-	if (a->opt.command) /* the command starts with our libc; others are caught at exec */
-		return objects__scan_libcs(getpid(), attach_found, a);
+	if (a->opt.command) { /* the command starts with our libc; others are caught at exec */
+		ret = objects__scan_libcs(getpid(), attach_found, a);
+		if (ret)
+			die_runtime("cannot read /proc/self/maps: %s", strerror(-ret));
+		return ret;
+	}
 	if (a->opt.npids) {
 		for (i = 0; i < a->opt.npids; i++) {
 			ret = objects__scan_libcs(a->opt.pids[i], attach_found, a);
-			if (ret)
+			if (ret) {
+				die_runtime("process %d: cannot read /proc/%d/maps: %s", a->opt.pids[i],
+					    a->opt.pids[i], strerror(-ret));
 				return ret;
+			}
 		}
 		return 0;
 	}
-	return objects__scan_libcs(0, attach_found, a);
+	ret = objects__scan_libcs(0, attach_found, a);
+	if (ret)
+		die_runtime("cannot scan the processes' memory maps: %s", strerror(-ret));
+	return ret;
 }
 
 int main(int argc, char **argv)

@@ -185,8 +185,6 @@ static int attach_syscalls(struct tracer *t, unsigned kinds, char *err, size_t e
 
 static const char *load_hint(int e)
 {
-	if (access("/sys/kernel/btf/vmlinux", R_OK))
-		return " (this kernel has no BTF at /sys/kernel/btf/vmlinux)";
 	if (e == EPERM || e == EACCES)
 		return " (not root, missing CAP_BPF/CAP_PERFMON, or the kernel is locked down)";
 	return "";
@@ -199,6 +197,12 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 
 	verbose_libbpf = cfg->verbose;
 	libbpf_set_print(libbpf_print);
+	/* CO-RE and the tp_btf programs need it: say so rather than libbpf's errno. */
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		set_err(err, errlen, "this kernel has no BTF at /sys/kernel/btf/vmlinux "
+			"(leaktrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y)");
+		return -ENOENT;
+	}
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;

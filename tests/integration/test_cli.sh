@@ -57,6 +57,14 @@ expect_fail "empty -c" 2 -c ''
 expect_fail "missing pid -p 999999999" "1 2" -p 999999999
 # A command that cannot be run: leaktrace's own failure (1, 2) or, like env(1), 127.
 expect_fail "unrunnable -c /nonexistent/prog" "1 2 127" -c /nonexistent/prog
+# A kernel without BTF: the same leaktrace in a mount namespace where
+# /sys/kernel/btf is an empty tmpfs (what libbpf and leaktrace look at).
+cat >"$T/nobtf" <<EOF
+#!/bin/sh
+exec unshare -m sh -c 'mount -t tmpfs none /sys/kernel/btf && exec "\$0" "\$@"' "$LT" "\$@"
+EOF
+chmod +x "$T/nobtf"
+LT=$T/nobtf expect_fail "no BTF (/sys/kernel/btf hidden)" 1 -d 1
 
 # --help and --version succeed.
 lt_run 10 "$T/out" "$T/err" --help
