@@ -731,62 +731,6 @@ static __always_inline void sys_send(struct lt_event *e)
 	event_send(e, LT_MAX_FRAMES * sizeof(__u64) + sizeof(struct lt_sys_extra), false);
 }
 
-static __always_inline void emit_fd(void *ctx, long fd, __u32 kind, __u32 detail, bool cloexec,
-				    const char *upath)
-{
-	struct lt_event *e = sys_event(ctx, LT_EV_FD_OPEN);
-	struct lt_sys_extra *x;
-
-	if (!e)
-		return;
-	e->addr = fd;
-	e->aux = kind | (__u64)detail << 8;
-	if (cloexec)
-		e->flags |= LT_F_CLOEXEC;
-	if (upath) {
-		x = (void *)e + LT_SYS_EXTRA_OFF;
-		if (bpf_probe_read_user_str(x->path, sizeof(x->path), upath) < 0)
-			x->path[0] = 0;
-	}
-	sys_send(e);
-}
-
-static __always_inline void emit_dup(void *ctx, long fd, long oldfd, bool cloexec)
-{
-	struct lt_event *e = sys_event(ctx, LT_EV_FD_OPEN);
-
-	if (!e)
-		return;
-	e->addr = fd;
-	e->old_addr = oldfd;
-	e->flags |= LT_F_DUP | (cloexec ? LT_F_CLOEXEC : 0);
-	sys_send(e);
-}
-
-static __always_inline void emit_simple(__u32 type, __u64 addr, __u64 size, __u64 aux)
-{
-	struct lt_event *e = event_new(type);
-
-	if (!e)
-		return;
-	e->addr = addr;
-	e->size = size;
-	e->aux = aux;
-	event_send(e, 0, false);
-}
-
-/* Two fds written by the kernel to user memory (pipe, socketpair). */
-static __always_inline void emit_fd_pair(void *ctx, __u64 uptr, __u32 kind, __u32 detail,
-					 bool cloexec)
-{
-	int fds[2];
-
-	if (bpf_probe_read_user(fds, sizeof(fds), (void *)uptr))
-		return;
-	emit_fd(ctx, fds[0], kind, detail, cloexec, NULL);
-	emit_fd(ctx, fds[1], kind, detail, cloexec, NULL);
-}
-
 static __always_inline bool in_allocator(void)
 {
 	return inflight_get() != NULL;
@@ -827,13 +771,59 @@ static __always_inline void exec_map(long fd)
 		bpf_send_signal_thread(SIGSTOP);
 }
 
+/*
+ * What a syscall exit reports, worked out per syscall, then sent from one
+ * place: the verifier walks the event code (the stack sample, its loops) once
+ * rather than once per syscall, which took it half a second at start-up.
+ */
+struct sys_out {
+	__u32 type;   /* enum lt_ev_type; 0: nothing to report */
+	__u16 flags;  /* LT_F_* */
+	bool stack;   /* a syscall event: registers, stack sample, frames */
+	__u64 addr, old_addr, size, aux;
+	__u64 upath;  /* user pointer to the path (FD_OPEN of a file), or 0 */
+	__u64 upair;  /* user pointer to two fds (pipe, socketpair), or 0 */
+};
+
+static __always_inline void fd_out(struct sys_out *o, long fd, __u32 kind, __u32 detail,
+				   bool cloexec, __u64 upath)
+{
+	o->type = LT_EV_FD_OPEN;
+	o->stack = true;
+	o->addr = fd;
+	o->aux = kind | (__u64)detail << 8;
+	o->flags = cloexec ? LT_F_CLOEXEC : 0;
+	o->upath = upath;
+}
+
+static __always_inline void dup_out(struct sys_out *o, long fd, long oldfd, bool cloexec)
+{
+	o->type = LT_EV_FD_OPEN;
+	o->stack = true;
+	o->addr = fd;
+	o->old_addr = oldfd;
+	o->flags = LT_F_DUP | (cloexec ? LT_F_CLOEXEC : 0);
+}
+
+static __always_inline void simple_out(struct sys_out *o, __u32 type, __u64 addr, __u64 size,
+				       __u64 aux)
+{
+	o->type = type;
+	o->addr = addr;
+	o->size = size;
+	o->aux = aux;
+}
+
 static __always_inline int sys_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
 	long ret = ctx->ret;
+	struct sys_out o = {};
 	struct sysargs *ap, a;
+	struct lt_sys_extra *x;
 	struct lt_event *e;
+	int fds[2], timer;
 	__u64 fl;
 
 	ap = bpf_map_lookup_elem(&sysargs, &tid);
@@ -846,153 +836,167 @@ static __always_inline int sys_exit(struct trace_event_raw_sys_exit *ctx)
 
 	switch (a.sc) {
 	case SC_OPEN:
-		emit_fd(ctx, ret, LT_FD_FILE, 0, a.args[1] & O_CLOEXEC_, (const char *)a.args[0]);
+		fd_out(&o, ret, LT_FD_FILE, 0, a.args[1] & O_CLOEXEC_, a.args[0]);
 		break;
 	case SC_OPENAT:
-		emit_fd(ctx, ret, LT_FD_FILE, 0, a.args[2] & O_CLOEXEC_, (const char *)a.args[1]);
+		fd_out(&o, ret, LT_FD_FILE, 0, a.args[2] & O_CLOEXEC_, a.args[1]);
 		break;
-	case SC_OPENAT2: {
-		__u64 flags = 0;
-
-		bpf_probe_read_user(&flags, sizeof(flags), (void *)a.args[2]); /* open_how.flags */
-		emit_fd(ctx, ret, LT_FD_FILE, 0, flags & O_CLOEXEC_, (const char *)a.args[1]);
+	case SC_OPENAT2:
+		fl = 0;
+		bpf_probe_read_user(&fl, sizeof(fl), (void *)a.args[2]); /* open_how.flags */
+		fd_out(&o, ret, LT_FD_FILE, 0, fl & O_CLOEXEC_, a.args[1]);
 		break;
-	}
 	case SC_CREAT:
-		emit_fd(ctx, ret, LT_FD_FILE, 0, false, (const char *)a.args[0]);
+		fd_out(&o, ret, LT_FD_FILE, 0, false, a.args[0]);
 		break;
 	case SC_SOCKET:
-		emit_fd(ctx, ret, LT_FD_SOCKET,
-			(a.args[0] & 0xffff) | (a.args[1] & SOCK_TYPE_MASK_) << 16,
-			a.args[1] & SOCK_CLOEXEC_, NULL);
+		fd_out(&o, ret, LT_FD_SOCKET,
+		       (a.args[0] & 0xffff) | (a.args[1] & SOCK_TYPE_MASK_) << 16,
+		       a.args[1] & SOCK_CLOEXEC_, 0);
 		break;
 	case SC_SOCKETPAIR:
-		emit_fd_pair(ctx, a.args[3], LT_FD_SOCKET,
-			     (a.args[0] & 0xffff) | (a.args[1] & SOCK_TYPE_MASK_) << 16,
-			     a.args[1] & SOCK_CLOEXEC_);
+		fd_out(&o, 0, LT_FD_SOCKET,
+		       (a.args[0] & 0xffff) | (a.args[1] & SOCK_TYPE_MASK_) << 16,
+		       a.args[1] & SOCK_CLOEXEC_, 0);
+		o.upair = a.args[3];
 		break;
 	case SC_ACCEPT:
-		emit_fd(ctx, ret, LT_FD_SOCKET, 0, false, NULL);
+		fd_out(&o, ret, LT_FD_SOCKET, 0, false, 0);
 		break;
 	case SC_ACCEPT4:
-		emit_fd(ctx, ret, LT_FD_SOCKET, 0, a.args[3] & SOCK_CLOEXEC_, NULL);
+		fd_out(&o, ret, LT_FD_SOCKET, 0, a.args[3] & SOCK_CLOEXEC_, 0);
 		break;
 	case SC_DUP:
-		emit_dup(ctx, ret, a.args[0], false);
+		dup_out(&o, ret, a.args[0], false);
 		break;
 	case SC_DUP2:
 		if ((long)a.args[0] != (long)a.args[1]) /* dup2(fd, fd) does nothing */
-			emit_dup(ctx, ret, a.args[0], false);
+			dup_out(&o, ret, a.args[0], false);
 		break;
 	case SC_DUP3:
-		emit_dup(ctx, ret, a.args[0], a.args[2] & O_CLOEXEC_);
+		dup_out(&o, ret, a.args[0], a.args[2] & O_CLOEXEC_);
 		break;
 	case SC_FCNTL:
 		if (a.args[1] == F_DUPFD_ || a.args[1] == F_DUPFD_CLOEXEC_)
-			emit_dup(ctx, ret, a.args[0], a.args[1] == F_DUPFD_CLOEXEC_);
+			dup_out(&o, ret, a.args[0], a.args[1] == F_DUPFD_CLOEXEC_);
 		else if (a.args[1] == F_SETFD_)
-			emit_simple(LT_EV_FD_CLOEXEC, a.args[0], 0, a.args[2] & FD_CLOEXEC_);
+			simple_out(&o, LT_EV_FD_CLOEXEC, a.args[0], 0, a.args[2] & FD_CLOEXEC_);
 		break;
 	case SC_PIPE:
-		emit_fd_pair(ctx, a.args[0], LT_FD_PIPE, 0, false);
+		fd_out(&o, 0, LT_FD_PIPE, 0, false, 0);
+		o.upair = a.args[0];
 		break;
 	case SC_PIPE2:
-		emit_fd_pair(ctx, a.args[0], LT_FD_PIPE, 0, a.args[1] & O_CLOEXEC_);
+		fd_out(&o, 0, LT_FD_PIPE, 0, a.args[1] & O_CLOEXEC_, 0);
+		o.upair = a.args[0];
 		break;
 	case SC_EVENTFD:
-		emit_fd(ctx, ret, LT_FD_EVENTFD, 0, false, NULL);
+		fd_out(&o, ret, LT_FD_EVENTFD, 0, false, 0);
 		break;
 	case SC_EVENTFD2:
-		emit_fd(ctx, ret, LT_FD_EVENTFD, 0, a.args[1] & O_CLOEXEC_, NULL);
+		fd_out(&o, ret, LT_FD_EVENTFD, 0, a.args[1] & O_CLOEXEC_, 0);
 		break;
 	case SC_EPOLL_CREATE:
-		emit_fd(ctx, ret, LT_FD_EPOLL, 0, false, NULL);
+		fd_out(&o, ret, LT_FD_EPOLL, 0, false, 0);
 		break;
 	case SC_EPOLL_CREATE1:
-		emit_fd(ctx, ret, LT_FD_EPOLL, 0, a.args[0] & O_CLOEXEC_, NULL);
+		fd_out(&o, ret, LT_FD_EPOLL, 0, a.args[0] & O_CLOEXEC_, 0);
 		break;
 	case SC_SIGNALFD:
 	case SC_SIGNALFD4:
 		/* The fd argument is an int: -1 arrives zero-extended. Else it re-masked one. */
 		if ((int)a.args[0] == -1)
-			emit_fd(ctx, ret, LT_FD_SIGNALFD, 0,
-				a.sc == SC_SIGNALFD4 && (a.args[3] & O_CLOEXEC_), NULL);
+			fd_out(&o, ret, LT_FD_SIGNALFD, 0,
+			       a.sc == SC_SIGNALFD4 && (a.args[3] & O_CLOEXEC_), 0);
 		break;
 	case SC_TIMERFD_CREATE:
-		emit_fd(ctx, ret, LT_FD_TIMERFD, 0, a.args[1] & O_CLOEXEC_, NULL);
+		fd_out(&o, ret, LT_FD_TIMERFD, 0, a.args[1] & O_CLOEXEC_, 0);
 		break;
 	case SC_INOTIFY_INIT:
-		emit_fd(ctx, ret, LT_FD_INOTIFY, 0, false, NULL);
+		fd_out(&o, ret, LT_FD_INOTIFY, 0, false, 0);
 		break;
 	case SC_INOTIFY_INIT1:
-		emit_fd(ctx, ret, LT_FD_INOTIFY, 0, a.args[0] & O_CLOEXEC_, NULL);
+		fd_out(&o, ret, LT_FD_INOTIFY, 0, a.args[0] & O_CLOEXEC_, 0);
 		break;
 	case SC_MEMFD_CREATE:
-		emit_fd(ctx, ret, LT_FD_MEMFD, 0, a.args[1] & 1 /* MFD_CLOEXEC */,
-			(const char *)a.args[0]);
+		fd_out(&o, ret, LT_FD_MEMFD, 0, a.args[1] & 1 /* MFD_CLOEXEC */, a.args[0]);
 		break;
 	case SC_PIDFD_OPEN:
-		emit_fd(ctx, ret, LT_FD_PIDFD, 0, true /* always close-on-exec */, NULL);
+		fd_out(&o, ret, LT_FD_PIDFD, 0, true /* always close-on-exec */, 0);
 		break;
 	case SC_CLOSE:
 		if (ret != -9 /* EBADF: it was not open */)
-			emit_simple(LT_EV_FD_CLOSE, a.args[0], 0, 0);
+			simple_out(&o, LT_EV_FD_CLOSE, a.args[0], 0, 0);
 		break;
 	case SC_CLOSE_RANGE:
-		emit_simple(LT_EV_FD_CLOSE_RANGE, a.args[0], a.args[1], a.args[2]);
+		simple_out(&o, LT_EV_FD_CLOSE_RANGE, a.args[0], a.args[1], a.args[2]);
 		break;
-	case SC_TIMER_CREATE: {
-		int timer = 0;
-
+	case SC_TIMER_CREATE:
+		timer = 0;
 		if (bpf_probe_read_user(&timer, sizeof(timer), (void *)a.args[2]))
 			break;
-		e = sys_event(ctx, LT_EV_TIMER_CREATE);
-		if (!e)
-			break;
-		e->addr = timer;
-		sys_send(e);
+		simple_out(&o, LT_EV_TIMER_CREATE, timer, 0, 0);
+		o.stack = true;
 		break;
-	}
 	case SC_TIMER_DELETE:
-		emit_simple(LT_EV_TIMER_DELETE, (int)a.args[0], 0, 0);
+		simple_out(&o, LT_EV_TIMER_DELETE, (int)a.args[0], 0, 0);
 		break;
 	case SC_MMAP:
 		if (watch_exec_maps && (a.args[2] & PROT_EXEC) && (int)a.args[4] >= 0)
 			exec_map((int)a.args[4]);
-		if (!trace_maps)
-			break;
 		fl = a.args[3];
-		/* Allocator-internal mappings are the heap's, counted as mem already. */
-		if (in_allocator())
+		/*
+		 * Allocator-internal mappings are the heap's, counted as mem already.
+		 * Private file mappings are how programs and libraries are loaded: not counted.
+		 */
+		if (!trace_maps || in_allocator() || !(fl & (MAP_ANONYMOUS_ | MAP_SHARED_)))
 			break;
-		/* Private file mappings are how programs and libraries are loaded: not counted. */
-		if (!(fl & (MAP_ANONYMOUS_ | MAP_SHARED_)))
-			break;
-		e = sys_event(ctx, LT_EV_MAP);
-		if (!e)
-			break;
-		e->addr = ret;
-		e->size = a.args[1];
-		e->aux = fl;
-		sys_send(e);
+		simple_out(&o, LT_EV_MAP, ret, a.args[1], fl);
+		o.stack = true;
 		break;
 	case SC_MUNMAP:
 		if (!in_allocator())
-			emit_simple(LT_EV_UNMAP, a.args[0], a.args[1], 0);
+			simple_out(&o, LT_EV_UNMAP, a.args[0], a.args[1], 0);
 		break;
 	case SC_MREMAP:
 		if (in_allocator())
 			break;
-		e = event_new(LT_EV_MREMAP);
-		if (!e)
-			break;
-		e->old_addr = a.args[0];
-		e->aux = a.args[1];
-		e->addr = ret;
-		e->size = a.args[2];
-		event_send(e, 0, false);
+		simple_out(&o, LT_EV_MREMAP, ret, a.args[2], a.args[1]);
+		o.old_addr = a.args[0];
 		break;
 	}
+	if (!o.type)
+		return 0;
+	if (o.upair) {
+		/* Both fds the kernel wrote, in one event (user space tracks each). */
+		if (bpf_probe_read_user(fds, sizeof(fds), (void *)o.upair))
+			return 0;
+		o.addr = fds[0];
+		o.old_addr = fds[1];
+		o.flags |= LT_F_PAIR;
+	}
+	if (o.stack) {
+		e = sys_event(ctx, o.type);
+	} else {
+		e = event_new(o.type);
+	}
+	if (!e)
+		return 0;
+	e->flags |= o.flags;
+	e->addr = o.addr;
+	e->old_addr = o.old_addr;
+	e->size = o.size;
+	e->aux = o.aux;
+	if (!o.stack) {
+		event_send(e, 0, false);
+		return 0;
+	}
+	if (o.upath) {
+		x = (void *)e + LT_SYS_EXTRA_OFF;
+		if (bpf_probe_read_user_str(x->path, sizeof(x->path), (const char *)o.upath) < 0)
+			x->path[0] = 0;
+	}
+	sys_send(e);
 	return 0;
 }
 

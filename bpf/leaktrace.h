@@ -44,6 +44,7 @@ enum lt_ev_type {
 #define LT_F_SYS_EXTRA (1u << 2)  /* a struct lt_sys_extra sits at LT_SYS_EXTRA_OFF */
 #define LT_F_DUP (1u << 3)        /* FD_OPEN is a duplicate of fd old_addr: same kind and path */
 #define LT_F_AFTER_LOSS (1u << 4) /* events were lost (ring full) since the last event sent */
+#define LT_F_PAIR (1u << 5)       /* FD_OPEN of two fds, addr and old_addr (pipe, socketpair) */
 
 /* /proc/PID/stat counts a process's start in USER_HZ ticks: 100 per second. */
 #define LT_TICK_NS 10000000ull

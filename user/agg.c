@@ -1279,7 +1279,7 @@ static const char *fd_event_path(const struct lt_event *e, size_t len, size_t *p
 }
 
 static void ev_fd_open(struct agg *agg, struct proc *p, const struct lt_event *e, size_t len,
-		       unsigned *res)
+		       __u64 fd, unsigned *res)
 {
 	__u64 kind = e->aux & 0xff, val;
 	__u32 path1 = 0;
@@ -1304,7 +1304,7 @@ static void ev_fd_open(struct agg *agg, struct proc *p, const struct lt_event *e
 	if (path)
 		path1 = path_get(agg, path, plen);
 	val = kind | (e->flags & LT_F_CLOEXEC ? FD_CLOEXEC_BIT : 0);
-	s = tab_track(agg, p, LT_KIND_FD, e, e->addr, 0, val, res);
+	s = tab_track(agg, p, LT_KIND_FD, e, fd, 0, val, res);
 	if (!s) {
 		path_put(agg, path1);
 		return;
@@ -1489,7 +1489,9 @@ unsigned agg__on_event(struct agg *agg, const struct lt_event *e, size_t len)
 		ev_mremap(agg, p, e);
 		break;
 	case LT_EV_FD_OPEN:
-		ev_fd_open(agg, p, e, len, &res);
+		ev_fd_open(agg, p, e, len, e->addr, &res);
+		if (e->flags & LT_F_PAIR) /* pipe, socketpair: the second fd, same stack */
+			ev_fd_open(agg, p, e, len, e->old_addr, &res);
 		break;
 	case LT_EV_FD_CLOSE:
 		if (!tab_untrack(agg, p, LT_KIND_FD, e->addr))

@@ -1359,6 +1359,38 @@ static void test_fd_kinds_and_paths(void)
 	agg__free(a);
 }
 
+/* pipe() and socketpair() report both fds in one event: two fds, one stack. */
+static void test_fd_pair_is_two_fds(void)
+{
+	struct agg *a = agg__new(NULL);
+	const struct agg_stack_info *si;
+	struct agg_proc_info pi;
+	struct stacks s;
+
+	SEND(a, .type = LT_EV_FD_OPEN, .tgid = 100, .addr = 5, .old_addr = 6, .aux = LT_FD_PIPE,
+	     .flags = LT_F_PAIR | LT_F_CLOEXEC, .site = 10);
+	SEND(a, .type = LT_EV_FD_OPEN, .tgid = 100, .addr = 7, .old_addr = 8,
+	     .aux = LT_FD_SOCKET | 1 << 8, .flags = LT_F_PAIR, .site = 11);
+	ASSERT_TRUE(proc_of(a, 100, &pi), "listed");
+	ASSERT_EQ(pi.fds, 4, "two pairs");
+	ASSERT_EQ(stacks_get(a, 10, 0, ALL_KINDS, 0, &s), 0, "top_stacks");
+	si = stack_of(&s, 100, LT_KIND_FD, 10);
+	ASSERT_TRUE(si && si->count == 2 && si->fd_kinds[LT_FD_PIPE] == 2, "both pipe ends");
+	si = stack_of(&s, 100, LT_KIND_FD, 11);
+	ASSERT_TRUE(si && si->count == 2 && si->fd_kinds[LT_FD_SOCKET] == 2, "both sockets");
+	free(s.v);
+	/* close-on-exec applies to both ends: an exec closes 5 and 6 only */
+	SEND(a, .type = LT_EV_EXEC, .tgid = 100, .comm = "x");
+	ASSERT_TRUE(proc_of(a, 100, &pi), "listed");
+	ASSERT_EQ(pi.fds, 2, "the socket pair stays");
+	send_fd_close(a, 100, 7);
+	send_fd_close(a, 100, 8);
+	send_fd_close(a, 100, 5);
+	ASSERT_EQ(stats_of(a).unknown_frees, 1, "5 was closed at exec");
+	ASSERT_EQ(stats_of(a).live, 0, "nothing left");
+	agg__free(a);
+}
+
 /* A path trailer without its NUL, up to the end of the record. */
 static void test_fd_path_without_nul(void)
 {
@@ -2089,6 +2121,7 @@ int main(void)
 	RUN_TEST(test_fork_onto_existing_tgid_resets_child);
 	RUN_TEST(test_event_after_exit_is_pid_reuse);
 	RUN_TEST(test_pid_replaced_after_lost_events);
+	RUN_TEST(test_fd_pair_is_two_fds);
 	RUN_TEST(test_set_comm_names_and_creates);
 	RUN_TEST(test_result_bits);
 	RUN_TEST(test_procs_ordered_by_mem_bytes_then_tgid);
