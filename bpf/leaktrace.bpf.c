@@ -141,8 +141,17 @@ static __always_inline void stat_inc(__u32 which)
 		*v += 1;
 }
 
+/*
+ * The tracer itself: never traced. Its own mallocs and syscalls while it
+ * handles events would make events of their own, and under load a loop that
+ * fed on itself (most of the ring was the tracer's).
+ */
+const volatile __u32 self_tgid = 0;
+
 static __always_inline bool want_tgid(__u32 tgid)
 {
+	if (tgid == self_tgid)
+		return false;
 	if (!filter_pids)
 		return true;
 	return bpf_map_lookup_elem(&pids, &tgid) != NULL;

@@ -44,6 +44,9 @@
 #define GOLDEN	0x9e3779b97f4a7c15ull
 #define ID_NONE UINT32_MAX
 
+/* After lost events, processes are checked for a replaced pid at most this often. */
+#define AGG_LOSS_CHECK_NS 1000000000ull
+
 /* Stacks that hold nothing kept before the oldest of them are recycled. */
 #define STACK_IDLE_MIN 256
 
@@ -196,7 +199,9 @@ struct agg {
 	__u32 pcap, pshift, nprocs;
 	struct proc *last; /* events come in runs per process */
 	__u32 next_gen;
-	__u32 loss_gen; /* events lost this many times (as far as we were told) */
+	__u32 loss_gen;	   /* bumped after events were lost: each process is checked again */
+	__u64 loss_gen_ts; /* event time of the last bump */
+	bool loss_pending; /* a loss since then, not yet acted on */
 
 	struct idvec stacks;
 	struct idix stack_ix;
@@ -1448,8 +1453,20 @@ unsigned agg__on_event(struct agg *agg, const struct lt_event *e, size_t len)
 		agg->st.bad_events++;
 		return 0;
 	}
+	/*
+	 * At most once a second of event time: under a sustained overload nearly
+	 * every event follows a loss, and a /proc read per process per event would
+	 * slow the consumer into losing more. A replacement in between is found at
+	 * the next check; what landed on the old state meanwhile goes with it.
+	 */
 	if (e->flags & LT_F_AFTER_LOSS)
+		agg->loss_pending = true;
+	if (agg->loss_pending &&
+	    (!agg->loss_gen || e->ts_ns - agg->loss_gen_ts >= AGG_LOSS_CHECK_NS)) {
 		agg->loss_gen++;
+		agg->loss_gen_ts = e->ts_ns;
+		agg->loss_pending = false;
+	}
 	if (e->type == LT_EV_FORK)
 		return ev_fork(agg, e);
 	if (e->type == LT_EV_EXIT)

@@ -214,6 +214,7 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 		goto fail;
 	}
 	t->skel->rodata->filter_pids = cfg->filter_pids;
+	t->skel->rodata->self_tgid = getpid();
 	t->skel->rodata->follow_forks = cfg->follow_forks;
 	t->skel->rodata->stop_on_exec_map = cfg->stop_on_exec_map;
 	t->skel->rodata->probe_floor = cfg->probe_floor;

@@ -688,13 +688,13 @@ static __u64 start_of_fake(void *ctx, __u32 tgid)
 	return fake_start;
 }
 
-/* Another process's event, the first one sent after the ring dropped some. */
-static void send_loss_mark(struct agg *a)
+/* Another process's event, the first one sent after the ring dropped some, at ts. */
+static void send_loss_mark(struct agg *a, __u64 ts)
 {
 	static __u64 addr = 0x90000;
 
 	SEND(a, .type = LT_EV_ALLOC, .tgid = 7, .addr = addr += 0x100, .size = 8, .site = 9,
-	     .flags = LT_F_AFTER_LOSS);
+	     .flags = LT_F_AFTER_LOSS, .ts = ts);
 }
 
 static void test_pid_replaced_after_lost_events(void)
@@ -713,22 +713,28 @@ static void test_pid_replaced_after_lost_events(void)
 
 	/* A loss, and 300 is still the process forked at 500. */
 	fake_start = 500;
-	send_loss_mark(a);
-	r = send_alloc(a, 300, 0x3000, 16, 1, 3);
+	send_loss_mark(a, 10 * SEC);
+	r = send_alloc(a, 300, 0x3000, 16, 1, 10 * SEC);
 	ASSERT_EQ(r & (AGG_R_NEW_PROC | AGG_R_REPLACED), 0, "the same process");
 	ASSERT_EQ(fake_start_calls, 1, "checked once");
-	send_alloc(a, 300, 0x4000, 8, 1, 4);
+	send_alloc(a, 300, 0x4000, 8, 1, 10 * SEC);
 	ASSERT_EQ(fake_start_calls, 1, "once per loss");
 	ASSERT_TRUE(proc_of(a, 300, &pi), "listed");
 	ASSERT_EQ(pi.mem_bytes, 120, "all four blocks");
 	ASSERT_STREQ(pi.comm, "old", "comm kept");
 
-	/* Another loss, and meanwhile 300 exited and another process took the pid. */
+	/* Losses less than a second apart: checked again only once the second is over. */
 	fake_start = 900;
-	send_loss_mark(a);
-	r = send_alloc(a, 300, 0x1000, 40, 1, 5);
+	send_loss_mark(a, 10 * SEC + SEC / 2);
+	r = send_alloc(a, 300, 0x5000, 4, 1, 10 * SEC + SEC / 2);
+	ASSERT_EQ(fake_start_calls, 1, "not within the second");
+	ASSERT_EQ(r & AGG_R_REPLACED, 0, "not yet found");
+
+	/* A second later: 300 is another process now (started at 900). */
+	r = send_alloc(a, 300, 0x1000, 40, 1, 11 * SEC + SEC / 2);
 	ASSERT_EQ(r & (AGG_R_NEW_PROC | AGG_R_REPLACED), AGG_R_NEW_PROC | AGG_R_REPLACED,
 		  "replaced: a new process");
+	ASSERT_EQ(fake_start_calls, 2, "checked");
 	ASSERT_TRUE(proc_of(a, 300, &pi), "listed");
 	ASSERT_EQ(pi.mem_bytes, 40, "only the new process's block");
 	ASSERT_EQ(pi.mem_count, 1, "one block");
@@ -739,28 +745,28 @@ static void test_pid_replaced_after_lost_events(void)
 	ASSERT_EQ(stats_of(a).unknown_frees, 1, "the old process's blocks are gone");
 
 	/* The new one is known by the start it was found with. */
-	send_loss_mark(a);
-	r = send_alloc(a, 300, 0x5000, 2, 1, 6);
+	send_loss_mark(a, 13 * SEC);
+	r = send_alloc(a, 300, 0x6000, 2, 1, 13 * SEC);
 	ASSERT_EQ(r & AGG_R_REPLACED, 0, "900 is the process we know now");
 
 	/* Gone or unreadable (0): nothing to compare, the state stays. */
 	fake_start = 0;
-	send_loss_mark(a);
-	r = send_alloc(a, 300, 0x6000, 1, 1, 7);
+	send_loss_mark(a, 15 * SEC);
+	r = send_alloc(a, 300, 0x7000, 1, 1, 15 * SEC);
 	ASSERT_EQ(r & AGG_R_REPLACED, 0, "unknown start: kept");
 	ASSERT_TRUE(proc_of(a, 300, &pi), "listed");
 	ASSERT_EQ(pi.mem_bytes, 43, "three blocks");
 
 	/* A process first seen by an event is checked only once its start is known. */
 	fake_start = 1234;
-	send_alloc(a, 400, 0x1000, 10, 1, 8);
-	send_loss_mark(a);
+	send_alloc(a, 400, 0x1000, 10, 1, 16 * SEC);
+	send_loss_mark(a, 17 * SEC);
 	fake_start_calls = 0;
-	r = send_alloc(a, 400, 0x2000, 10, 1, 9);
+	r = send_alloc(a, 400, 0x2000, 10, 1, 17 * SEC);
 	ASSERT_EQ(fake_start_calls, 0, "start unknown: not checked");
 	agg__set_start(a, 400, 1000);
-	send_loss_mark(a);
-	r = send_alloc(a, 400, 0x3000, 10, 1, 10);
+	send_loss_mark(a, 19 * SEC);
+	r = send_alloc(a, 400, 0x3000, 10, 1, 19 * SEC);
 	ASSERT_EQ(r & AGG_R_REPLACED, AGG_R_REPLACED, "1234 != 1000: replaced");
 	agg__set_start(a, 401, 5);
 	ASSERT_TRUE(!proc_of(a, 401, &pi), "set_start creates nothing");
