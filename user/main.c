@@ -58,6 +58,8 @@ struct app {
 	__u64 alerts_run;      /* --on-alert commands started */
 	__u64 alerts_failed;   /* --on-alert commands that could not be started */
 	__u64 vanished;        /* processes gone without an exit event (lost) */
+	__u64 slice_end;       /* the current pass over the ring buffer stops then */
+	unsigned slice_events; /* events handled in it */
 };
 
 static __u64 now_mono(void)
@@ -367,7 +369,7 @@ static const struct lt_event *fix_sys_event(struct app *a, const struct lt_event
 	return e;
 }
 
-static int on_sample(void *ctx, void *data, size_t len)
+static int handle_sample(void *ctx, void *data, size_t len)
 {
 	struct app *a = ctx;
 	const struct lt_event *e = data;
@@ -425,6 +427,34 @@ static int on_sample(void *ctx, void *data, size_t len)
 	}
 	return 0;
 }
+
+/*
+ * libbpf's consume loop runs until the ring is empty, which under a load
+ * faster than the consumer is never: reports, growth samples and signals
+ * would wait forever. Each pass is cut after its time slice (checked every
+ * 1024 events); the record that ends it is handled first.
+ */
+static int on_sample(void *ctx, void *data, size_t len)
+{
+	struct app *a = ctx;
+
+	handle_sample(ctx, data, len);
+	if (++a->slice_events % 1024)
+		return 0;
+	return now_mono() >= a->slice_end ? -EAGAIN : 0;
+}
+
+/* Consume for at most slice_ns; true if the ring still held events. */
+static bool consume(struct app *a, __u64 slice_ns)
+{
+	a->slice_end = now_mono() + slice_ns;
+	a->slice_events = 0;
+	return tracer__consume(a->tr) == -EAGAIN;
+}
+
+#define SLICE_LOOP_NS (50 * 1000000ull)    /* the event loop's pass */
+#define SLICE_REPORT_NS (500 * 1000000ull) /* before a report, a command stop */
+#define SLICE_FINAL_NS (10 * 1000000000ull)
 
 /* ---- growth: samples, alerts, --on-alert ---- */
 
@@ -714,7 +744,9 @@ static int report(struct app *a, bool final)
 	struct report *r;
 	int ret;
 
-	tracer__consume(a->tr);
+	if (consume(a, final ? SLICE_FINAL_NS : SLICE_REPORT_NS) && final)
+		fprintf(stderr, "leaktrace: warning: events still arriving after %llu s of draining: "
+			"the final report leaves the rest out\n", SLICE_FINAL_NS / 1000000000ull);
 	tracer__stats(a->tr, p.bpf);
 	if (!a->cmd)
 		reap_vanished(a); /* -c keeps exited processes for the final report */
@@ -750,7 +782,7 @@ static void cmd_before_stop(void *ctx)
 {
 	struct app *a = ctx;
 
-	tracer__consume(a->tr);
+	consume(a, SLICE_REPORT_NS);
 }
 
 static void cmd_exec_stop(void *ctx, pid_t tgid)
@@ -901,6 +933,7 @@ static int run_loop(struct app *a, int *exit_code)
 	bool periodic = a->host || a->opt.npids || a->opt.interval_set;
 	struct epoll_event evs[4];
 	int timeout;
+	bool more = false;
 
 	next_report = start + a->opt.interval_ns;
 	next_sample = start;
@@ -913,8 +946,8 @@ static int run_loop(struct app *a, int *exit_code)
 			timeout = (next_report - now) / 1000000;
 		if (next_sample > now && (next_sample - now) / 1000000 < (__u64)timeout)
 			timeout = (next_sample - now) / 1000000;
-		epoll_wait(a->epfd, evs, 4, timeout);
-		tracer__consume(a->tr);
+		epoll_wait(a->epfd, evs, 4, more ? 0 : timeout);
+		more = consume(a, SLICE_LOOP_NS);
 		if (handle_signals(a))
 			break;
 		if (a->cmd) {
