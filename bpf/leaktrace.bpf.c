@@ -599,10 +599,11 @@ struct sysargs {
 	__u32 pad;
 };
 
+/* The arguments of the traced syscall a thread is in (sc = 0: none), per thread as inflight. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536); /* resized by --max-threads */
-	__type(key, __u32);         /* tid */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct sysargs);
 } sysargs SEC(".maps");
 
@@ -634,27 +635,30 @@ static __always_inline bool sc_wanted(__u32 sc)
 static __always_inline int sys_enter(struct trace_event_raw_sys_enter *ctx, __u32 sc, int nargs)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct sysargs a = {};
+	struct sysargs *a;
 
 	if (probe_floor || !sc_wanted(sc) || !want_tgid(id >> 32))
 		return 0;
+	a = bpf_task_storage_get(&sysargs, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!a) {
+		stat_inc(LT_STAT_SYSARGS_FULL); /* out of memory, or re-entered */
+		return 0;
+	}
 	/* Constant offsets: the verifier rejects a ctx pointer moved by a loop. */
 	if (nargs > 0)
-		a.args[0] = ctx->args[0];
+		a->args[0] = ctx->args[0];
 	if (nargs > 1)
-		a.args[1] = ctx->args[1];
+		a->args[1] = ctx->args[1];
 	if (nargs > 2)
-		a.args[2] = ctx->args[2];
+		a->args[2] = ctx->args[2];
 	if (nargs > 3)
-		a.args[3] = ctx->args[3];
+		a->args[3] = ctx->args[3];
 	if (nargs > 4)
-		a.args[4] = ctx->args[4];
+		a->args[4] = ctx->args[4];
 	if (nargs > 5)
-		a.args[5] = ctx->args[5];
-	a.sc = sc;
-	if (bpf_map_update_elem(&sysargs, &tid, &a, BPF_ANY))
-		stat_inc(LT_STAT_SYSARGS_FULL);
+		a->args[5] = ctx->args[5];
+	a->sc = sc;
 	return 0;
 }
 
@@ -825,8 +829,6 @@ static __always_inline void simple_out(struct sys_out *o, __u32 type, __u64 addr
 
 static __always_inline int sys_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
 	long ret = ctx->ret;
 	struct sys_out o = {};
 	struct sysargs *ap, a;
@@ -835,11 +837,11 @@ static __always_inline int sys_exit(struct trace_event_raw_sys_exit *ctx)
 	int fds[2], timer;
 	__u64 fl;
 
-	ap = bpf_map_lookup_elem(&sysargs, &tid);
-	if (!ap)
+	ap = bpf_task_storage_get(&sysargs, bpf_get_current_task_btf(), 0, 0);
+	if (!ap || !ap->sc)
 		return 0;
 	a = *ap;
-	bpf_map_delete_elem(&sysargs, &tid);
+	ap->sc = 0;
 	if (ret < 0 && a.sc != SC_CLOSE)
 		return 0;
 

@@ -1085,7 +1085,6 @@ int main(int argc, char **argv)
 	cfg.kinds = a.opt.kinds;
 	cfg.trace_rss = a.opt.limit[GROWTH_RSS] > 0;
 	cfg.ringbuf_size = a.opt.ringbuf_size;
-	cfg.max_threads = a.opt.max_threads;
 	cfg.max_frames = a.opt.max_frames;
 	cfg.on_sample = on_sample;
 	cfg.ctx = &a;

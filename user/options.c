@@ -42,7 +42,6 @@ static const char usage_text[] =
 	"                            ones are counted as untracked and reported\n"
 	"      --max-stacks N        distinct stacks kept (default 200000)\n"
 	"      --ringbuf-size SIZE   BPF ring buffer, a power of two (default 16MiB)\n"
-	"      --max-threads N       threads inside a traced system call at once (default 65536)\n"
 	"      --max-frames N        frames per stack, 1-32 (default 32)\n"
 	"      --no-pid              folded output: root frame is comm alone (merge workers)\n"
 	"      --value bytes|count   folded/pprof mem and map values: bytes (default) or counts\n"
@@ -293,7 +292,6 @@ enum {
 	OPT_MAX_TRACKED,
 	OPT_MAX_STACKS,
 	OPT_RINGBUF_SIZE,
-	OPT_MAX_THREADS,
 	OPT_MAX_FRAMES,
 	OPT_PROBE_FLOOR,
 	OPT_NO_PID,
@@ -322,7 +320,6 @@ static const struct option long_opts[] = {
 	{ "max-tracked", required_argument, NULL, OPT_MAX_TRACKED },
 	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
-	{ "max-threads", required_argument, NULL, OPT_MAX_THREADS },
 	{ "max-frames", required_argument, NULL, OPT_MAX_FRAMES },
 	{ "probe-floor", no_argument, NULL, OPT_PROBE_FLOOR },
 	{ "no-pid", no_argument, NULL, OPT_NO_PID },
@@ -346,7 +343,6 @@ static void options__defaults(struct options *o)
 	o->max_tracked = 2000000;
 	o->max_stacks = 200000;
 	o->ringbuf_size = 16 << 20;
-	o->max_threads = 65536;
 	o->max_frames = LT_MAX_FRAMES;
 	o->limit[0] = 1 << 20;  /* mem: 1 MiB/s */
 	o->limit[1] = 4 << 20;  /* map: 4 MiB/s */
@@ -431,11 +427,6 @@ static int parse_one(struct options *o, int c, const char *arg, FILE *err)
 					   "invalid --ringbuf-size '%s' (a power of two, 4K-1GiB)%s",
 					   arg, "");
 		o->ringbuf_size = u;
-		return 0;
-	case OPT_MAX_THREADS:
-		if (parse_ulong(arg, 1, 1U << 22, &v))
-			return usage_error(err, "invalid --max-threads '%s' (1-4194304)%s", arg, "");
-		o->max_threads = v;
 		return 0;
 	case OPT_MAX_FRAMES:
 		if (parse_ulong(arg, 1, LT_MAX_FRAMES, &v))

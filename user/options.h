@@ -45,7 +45,6 @@ struct options {
 	size_t max_tracked;             /* --max-tracked */
 	size_t max_stacks;              /* --max-stacks */
 	size_t ringbuf_size;            /* --ringbuf-size, power of two */
-	unsigned max_threads;           /* --max-threads: allocator calls in flight */
 	unsigned max_frames;            /* --max-frames */
 	bool probe_floor;               /* --probe-floor: empty programs, for benchmarks */
 	bool no_pid;                    /* --no-pid: folded root frame is comm alone */

@@ -224,7 +224,6 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 	t->skel->rodata->max_frames = cfg->max_frames;
 	t->skel->rodata->wakeup_bytes = cfg->ringbuf_size / 4;
 	bpf_map__set_max_entries(t->skel->maps.rb, cfg->ringbuf_size);
-	bpf_map__set_max_entries(t->skel->maps.sysargs, cfg->max_threads);
 	t->skel->rodata->trace_fds = cfg->kinds & (1u << LT_KIND_FD);
 	t->skel->rodata->trace_timers = cfg->kinds & (1u << LT_KIND_TIMER);
 	t->skel->rodata->trace_maps = cfg->kinds & (1u << LT_KIND_MAP);

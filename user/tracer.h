@@ -28,7 +28,6 @@ struct tracer_cfg {
 	unsigned kinds;        /* 1u << LT_KIND_*: which syscall tracepoints to attach */
 	bool trace_rss;        /* attach kmem/rss_stat */
 	size_t ringbuf_size;
-	unsigned max_threads;
 	unsigned max_frames;
 	ring_buffer_sample_fn on_sample;
 	void *ctx;
