@@ -1149,16 +1149,24 @@ static void proc_destroy(struct agg *agg, struct proc *p)
  * exit and the fork of a new process at the same pid may both have been lost,
  * and the new one's events must not land on the old one's state.
  */
-static void proc_verify(struct agg *agg, struct proc *p, unsigned *res)
+static void proc_verify(struct agg *agg, struct proc *p, __u64 ts, unsigned *res)
 {
-	__u64 start;
+	__u64 start, mono = 0;
 
 	if (p->loss_gen == agg->loss_gen)
 		return;
-	p->loss_gen = agg->loss_gen;
-	if (!agg->lim.start_of || !p->start || p->exited)
+	if (!agg->lim.start_of || !p->start || p->exited) {
+		p->loss_gen = agg->loss_gen;
 		return;
-	start = agg->lim.start_of(agg->lim.start_ctx, p->tgid);
+	}
+	start = agg->lim.start_of(agg->lim.start_ctx, p->tgid, &mono);
+	/*
+	 * Started within a tick of the event or after it: not the sender (yet
+	 * undecided: asked again at the process's next event).
+	 */
+	if (start && start != p->start && mono + LT_TICK_NS > ts)
+		return;
+	p->loss_gen = agg->loss_gen;
 	if (!start || start == p->start)
 		return;
 	proc_reset(agg, p);
@@ -1167,7 +1175,7 @@ static void proc_verify(struct agg *agg, struct proc *p, unsigned *res)
 	*res |= AGG_R_NEW_PROC | AGG_R_REPLACED;
 }
 
-static struct proc *proc_get(struct agg *agg, __u32 tgid, unsigned *res)
+static struct proc *proc_get(struct agg *agg, __u32 tgid, __u64 ts, unsigned *res)
 {
 	struct proc *p = proc_find(agg, tgid);
 
@@ -1179,7 +1187,7 @@ static struct proc *proc_get(struct agg *agg, __u32 tgid, unsigned *res)
 		proc_reset(agg, p);
 		*res |= AGG_R_NEW_PROC;
 	} else {
-		proc_verify(agg, p, res);
+		proc_verify(agg, p, ts, res);
 	}
 	return p;
 }
@@ -1393,7 +1401,7 @@ static unsigned ev_fork(struct agg *agg, const struct lt_event *e)
 	unsigned res = 0;
 	struct proc *child;
 
-	proc_get(agg, e->tgid, &res); /* a parent seen first here exists from now on */
+	proc_get(agg, e->tgid, e->ts_ns, &res); /* a parent seen first here exists from now on */
 	child = proc_find(agg, (__u32)e->aux);
 	if (child)
 		proc_reset(agg, child); /* pid reuse: we missed the old one's exit */
@@ -1462,7 +1470,7 @@ unsigned agg__on_event(struct agg *agg, const struct lt_event *e, size_t len)
 	if (e->flags & LT_F_AFTER_LOSS)
 		agg->loss_pending = true;
 	if (agg->loss_pending &&
-	    (!agg->loss_gen || e->ts_ns - agg->loss_gen_ts >= AGG_LOSS_CHECK_NS)) {
+	    (!agg->loss_gen || (__s64)(e->ts_ns - agg->loss_gen_ts) >= (__s64)AGG_LOSS_CHECK_NS)) {
 		agg->loss_gen++;
 		agg->loss_gen_ts = e->ts_ns;
 		agg->loss_pending = false;
@@ -1472,7 +1480,7 @@ unsigned agg__on_event(struct agg *agg, const struct lt_event *e, size_t len)
 	if (e->type == LT_EV_EXIT)
 		return ev_exit(agg, e);
 
-	p = proc_get(agg, e->tgid, &res);
+	p = proc_get(agg, e->tgid, e->ts_ns, &res);
 	if (!p) {
 		if (e->type == LT_EV_ALLOC || e->type == LT_EV_REALLOC || e->type == LT_EV_MAP)
 			untracked(agg, e->size);

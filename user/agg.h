@@ -28,11 +28,15 @@ struct agg_limits {
 	 * pid with both the exit and the fork unseen. If start_of is set, the first
 	 * event of each known process after a loss (the event flagged
 	 * LT_F_AFTER_LOSS and those after it) asks it for the start of the process
-	 * now at that pid (USER_HZ ticks since boot, as in /proc/PID/stat; 0:
-	 * unknown or gone); one that differs from the start we know means the
-	 * process was replaced: its state is dropped, as its exit would have done.
+	 * now at that pid: USER_HZ ticks since boot, as in /proc/PID/stat (0:
+	 * unknown or gone), and *mono_ns, the same moment on the events' clock
+	 * (CLOCK_MONOTONIC). A start that differs from the one we know, of a
+	 * process that started before the event was sent, means the process was
+	 * replaced: its state is dropped, as its exit would have done. (One that
+	 * started after the event did not send it: the consumer is behind, and the
+	 * old process's exit is still on its way.)
 	 */
-	__u64 (*start_of)(void *ctx, __u32 tgid);
+	__u64 (*start_of)(void *ctx, __u32 tgid, __u64 *mono_ns);
 	void *start_ctx;
 };
 

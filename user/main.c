@@ -97,9 +97,14 @@ static bool snap_marked(const struct app *a, __u32 pid)
 	return pid < PID_BITS && (a->need_snap[pid / 8] & (1u << (pid % 8)));
 }
 
-/* When the process at pid started, in USER_HZ ticks since boot (0: gone or unreadable). */
-static __u64 proc_start(void *ctx, __u32 tgid)
+/*
+ * When the process at pid started, in USER_HZ ticks since boot (0: gone or
+ * unreadable), and in *mono_ns the same moment on CLOCK_MONOTONIC, the events'
+ * clock (boot time less the time spent suspended).
+ */
+static __u64 proc_start(void *ctx, __u32 tgid, __u64 *mono_ns)
 {
+	struct timespec boot, mono;
 	char path[64], buf[1024], *p;
 	unsigned long long start;
 	ssize_t n;
@@ -124,6 +129,12 @@ static __u64 proc_start(void *ctx, __u32 tgid)
 		p = strchr(p + 1, ' ');
 	if (!p || sscanf(p + 1, "%llu", &start) != 1)
 		return 0;
+	if (mono_ns) {
+		clock_gettime(CLOCK_BOOTTIME, &boot);
+		clock_gettime(CLOCK_MONOTONIC, &mono);
+		*mono_ns = start * LT_TICK_NS -
+			   ((boot.tv_sec - mono.tv_sec) * 1000000000ull + boot.tv_nsec - mono.tv_nsec);
+	}
 	return start;
 }
 
@@ -412,9 +423,11 @@ static int handle_sample(void *ctx, void *data, size_t len)
 		growth__forget(a->growth, e->tgid);
 		snap_mark(a, e->tgid, false);
 	}
-	if (r & AGG_R_NEW_PROC && e->type != LT_EV_FORK && e->type != LT_EV_EXIT) {
+	/* (A fork's NEW_PROC is the child's, named by the event; REPLACED is the parent's.) */
+	if ((r & AGG_R_NEW_PROC && e->type != LT_EV_FORK && e->type != LT_EV_EXIT) ||
+	    r & AGG_R_REPLACED) {
 		read_comm(a, e->tgid);
-		agg__set_start(a->agg, e->tgid, proc_start(a, e->tgid));
+		agg__set_start(a->agg, e->tgid, proc_start(a, e->tgid, NULL));
 		if (!snap_marked(a, e->tgid))
 			symbolizer__snapshot(a->sym, e->tgid);
 	}
@@ -781,8 +794,17 @@ static int report(struct app *a, bool final)
 static void cmd_before_stop(void *ctx)
 {
 	struct app *a = ctx;
+	__u64 end = now_mono() + SLICE_FINAL_NS;
 
-	consume(a, SLICE_REPORT_NS);
+	/* All of it: what is left would be handled after the old image is gone. */
+	while (consume(a, SLICE_REPORT_NS)) {
+		if (now_mono() >= end) {
+			fprintf(stderr, "leaktrace: warning: events still arriving after %llu s of "
+				"draining before a stop of the command\n",
+				SLICE_FINAL_NS / 1000000000ull);
+			break;
+		}
+	}
 }
 
 static void cmd_exec_stop(void *ctx, pid_t tgid)

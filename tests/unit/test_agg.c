@@ -677,14 +677,15 @@ static void test_event_after_exit_is_pid_reuse(void)
 }
 
 /* What the process at a pid started at, for limits.start_of: set by the test. */
-static __u64 fake_start;
+static __u64 fake_start, fake_start_mono;
 static unsigned fake_start_calls;
 
-static __u64 start_of_fake(void *ctx, __u32 tgid)
+static __u64 start_of_fake(void *ctx, __u32 tgid, __u64 *mono_ns)
 {
 	(void)ctx;
 	(void)tgid;
 	fake_start_calls++;
+	*mono_ns = fake_start_mono;
 	return fake_start;
 }
 
@@ -771,6 +772,29 @@ static void test_pid_replaced_after_lost_events(void)
 	agg__set_start(a, 401, 5);
 	ASSERT_TRUE(!proc_of(a, 401, &pi), "set_start creates nothing");
 	ASSERT_EQ(stats_of(a).replaced, 2, "counted");
+
+	/*
+	 * The consumer is behind: 500's events are still being read when its pid
+	 * already belongs to a process started after them (at 30 s). Not replaced:
+	 * those events are 500's, its exit is on its way; asked again each event.
+	 */
+	SEND(a, .type = LT_EV_FORK, .tgid = 1, .aux = 500, .size = 20 * SEC, .ts = 20 * SEC);
+	send_alloc(a, 500, 0x1000, 5, 1, 20 * SEC);
+	fake_start = 3000;
+	fake_start_mono = 30 * SEC;
+	fake_start_calls = 0;
+	send_loss_mark(a, 25 * SEC);
+	r = send_alloc(a, 500, 0x2000, 6, 1, 25 * SEC);
+	ASSERT_EQ(r & AGG_R_REPLACED, 0, "the process now at 500 started after the event");
+	r = send_alloc(a, 500, 0x3000, 7, 1, 30 * SEC + LT_TICK_NS / 2);
+	ASSERT_EQ(r & AGG_R_REPLACED, 0, "within a tick: undecided");
+	ASSERT_EQ(fake_start_calls, 2, "asked at each event while undecided");
+	ASSERT_TRUE(proc_of(a, 500, &pi) && pi.mem_bytes == 18, "500's blocks kept");
+	r = send_alloc(a, 500, 0x4000, 8, 1, 31 * SEC);
+	ASSERT_EQ(r & AGG_R_REPLACED, AGG_R_REPLACED, "an event sent after the new one started");
+	ASSERT_TRUE(proc_of(a, 500, &pi) && pi.mem_bytes == 8, "only the new process's block");
+	send_alloc(a, 500, 0x5000, 9, 1, 32 * SEC);
+	ASSERT_EQ(fake_start_calls, 3, "decided: not asked again");
 	agg__free(a);
 }
 
