@@ -1141,9 +1141,6 @@ static void proc_destroy(struct agg *agg, struct proc *p)
 	mem_free(agg, p, sizeof(*p));
 }
 
-/* The process an event belongs to: created on its first event, reset when
- * an event arrives for a tgid that exited (the pid was reused).
- */
 /*
  * After lost events, check once per process that its pid still names it: its
  * exit and the fork of a new process at the same pid may both have been lost,
@@ -1175,6 +1172,11 @@ static void proc_verify(struct agg *agg, struct proc *p, __u64 ts, unsigned *res
 	*res |= AGG_R_NEW_PROC | AGG_R_REPLACED;
 }
 
+/*
+ * The process an event (sent at ts) belongs to: created on its first event,
+ * reset when an event arrives for a tgid that exited (the pid was reused) or,
+ * after lost events, that proc_verify() finds replaced.
+ */
 static struct proc *proc_get(struct agg *agg, __u32 tgid, __u64 ts, unsigned *res)
 {
 	struct proc *p = proc_find(agg, tgid);

@@ -57,7 +57,6 @@ struct app {
 	__u64 unwind_failed;   /* syscall events whose wrapper's caller was not found */
 	__u64 alerts_run;      /* --on-alert commands started */
 	__u64 alerts_failed;   /* --on-alert commands that could not be started */
-	__u64 vanished;        /* processes gone without an exit event (lost) */
 	__u64 slice_end;       /* the current pass over the ring buffer stops then */
 	unsigned slice_events; /* events handled in it */
 };
@@ -98,19 +97,18 @@ static bool snap_marked(const struct app *a, __u32 pid)
 }
 
 /*
- * When the process at pid started, in USER_HZ ticks since boot (0: gone or
- * unreadable), and in *mono_ns the same moment on CLOCK_MONOTONIC, the events'
- * clock (boot time less the time spent suspended).
+ * One read of /proc/PID/stat: the process's comm (into comm, LT_COMM_LEN
+ * bytes, unless NULL) and when it started, in USER_HZ ticks since boot.
+ * Returns 0 when it is gone or unreadable.
  */
-static __u64 proc_start(void *ctx, __u32 tgid, __u64 *mono_ns)
+static __u64 proc_stat(__u32 tgid, char *comm)
 {
-	struct timespec boot, mono;
-	char path[64], buf[1024], *p;
+	char path[64], buf[1024], *open_paren, *close_paren, *p;
 	unsigned long long start;
+	size_t len;
 	ssize_t n;
 	int fd, i;
 
-	(void)ctx;
 	snprintf(path, sizeof(path), "/proc/%u/stat", tgid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -120,16 +118,38 @@ static __u64 proc_start(void *ctx, __u32 tgid, __u64 *mono_ns)
 	if (n <= 0)
 		return 0;
 	buf[n] = 0;
-	/* The name in parentheses may hold anything: fields start after the last ')'. */
-	p = strrchr(buf, ')');
-	if (!p)
+	/* The name in parentheses may hold anything, ')' too: fields start after the last one. */
+	open_paren = strchr(buf, '(');
+	p = close_paren = strrchr(buf, ')');
+	if (!open_paren || !close_paren || close_paren < open_paren)
 		return 0;
 	/* The n-th space after it precedes field n + 2; starttime is field 22. */
 	for (i = 0; i < 20 && p; i++)
 		p = strchr(p + 1, ' ');
 	if (!p || sscanf(p + 1, "%llu", &start) != 1)
 		return 0;
-	if (mono_ns) {
+	if (comm) {
+		len = close_paren - open_paren - 1;
+		if (len > LT_COMM_LEN - 1)
+			len = LT_COMM_LEN - 1;
+		memcpy(comm, open_paren + 1, len);
+		comm[len] = 0;
+	}
+	return start;
+}
+
+/*
+ * For limits.start_of: the start of the process at pid in ticks, and in
+ * *mono_ns the same moment on CLOCK_MONOTONIC, the events' clock (boot time
+ * less the time spent suspended).
+ */
+static __u64 proc_start(void *ctx, __u32 tgid, __u64 *mono_ns)
+{
+	struct timespec boot, mono;
+	__u64 start = proc_stat(tgid, NULL);
+
+	(void)ctx;
+	if (start) {
 		clock_gettime(CLOCK_BOOTTIME, &boot);
 		clock_gettime(CLOCK_MONOTONIC, &mono);
 		*mono_ns = start * LT_TICK_NS -
@@ -138,24 +158,16 @@ static __u64 proc_start(void *ctx, __u32 tgid, __u64 *mono_ns)
 	return start;
 }
 
-static void read_comm(struct app *a, __u32 tgid)
+/* A process first seen by one of its events: its name and start, from one /proc read. */
+static void read_identity(struct app *a, __u32 tgid)
 {
-	char path[64], comm[LT_COMM_LEN + 1] = "";
-	ssize_t n;
-	int fd;
+	char comm[LT_COMM_LEN];
+	__u64 start = proc_stat(tgid, comm);
 
-	snprintf(path, sizeof(path), "/proc/%u/comm", tgid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (!start)
 		return;
-	n = read(fd, comm, LT_COMM_LEN);
-	close(fd);
-	if (n <= 0)
-		return;
-	comm[n] = 0;
-	if (comm[n - 1] == '\n')
-		comm[n - 1] = 0;
 	agg__set_comm(a->agg, tgid, comm);
+	agg__set_start(a->agg, tgid, start);
 }
 
 /*
@@ -426,8 +438,7 @@ static int handle_sample(void *ctx, void *data, size_t len)
 	/* (A fork's NEW_PROC is the child's, named by the event; REPLACED is the parent's.) */
 	if ((r & AGG_R_NEW_PROC && e->type != LT_EV_FORK && e->type != LT_EV_EXIT) ||
 	    r & AGG_R_REPLACED) {
-		read_comm(a, e->tgid);
-		agg__set_start(a->agg, e->tgid, proc_start(a, e->tgid, NULL));
+		read_identity(a, e->tgid);
 		if (!snap_marked(a, e->tgid))
 			symbolizer__snapshot(a->sym, e->tgid);
 	}
@@ -466,8 +477,23 @@ static bool consume(struct app *a, __u64 slice_ns)
 }
 
 #define SLICE_LOOP_NS (50 * 1000000ull)    /* the event loop's pass */
-#define SLICE_REPORT_NS (500 * 1000000ull) /* before a report, a command stop */
-#define SLICE_FINAL_NS (10 * 1000000000ull)
+#define SLICE_REPORT_NS (500 * 1000000ull) /* before a periodic report */
+#define DRAIN_MAX_NS (10 * 1000000000ull)  /* emptying it: final report, command stop */
+
+/* Empty the ring (for at most DRAIN_MAX_NS, then say what is left out). */
+static void drain(struct app *a, const char *before)
+{
+	__u64 end = now_mono() + DRAIN_MAX_NS;
+
+	while (consume(a, SLICE_REPORT_NS)) {
+		if (now_mono() >= end) {
+			fprintf(stderr, "leaktrace: warning: events still arriving after %llu s of "
+				"draining: %s leaves the rest out\n", DRAIN_MAX_NS / 1000000000ull,
+				before);
+			return;
+		}
+	}
+}
 
 /* ---- growth: samples, alerts, --on-alert ---- */
 
@@ -612,7 +638,8 @@ static void sample_growth(struct app *a, __u64 now)
 /*
  * A process whose exit event was lost (ring buffer full) would stay in every
  * report: before reporting, end the ones that no longer exist as their exit
- * event would have. (A reused pid is reset by its fork event instead.)
+ * event would have. (A reused pid is reset by its fork event, or after a loss
+ * by the start-time check in agg.c.)
  */
 static void reap_vanished(struct app *a)
 {
@@ -628,7 +655,6 @@ static void reap_vanished(struct app *a)
 		ev.tgid = ev.tid = procs[i].tgid;
 		ev.ts_ns = now_mono();
 		agg__on_event(a->agg, &ev, sizeof(ev));
-		a->vanished++;
 		growth__forget(a->growth, ev.tgid);
 		if (a->host)
 			symbolizer__forget(a->sym, ev.tgid);
@@ -757,9 +783,10 @@ static int report(struct app *a, bool final)
 	struct report *r;
 	int ret;
 
-	if (consume(a, final ? SLICE_FINAL_NS : SLICE_REPORT_NS) && final)
-		fprintf(stderr, "leaktrace: warning: events still arriving after %llu s of draining: "
-			"the final report leaves the rest out\n", SLICE_FINAL_NS / 1000000000ull);
+	if (final)
+		drain(a, "the final report");
+	else
+		consume(a, SLICE_REPORT_NS);
 	tracer__stats(a->tr, p.bpf);
 	if (!a->cmd)
 		reap_vanished(a); /* -c keeps exited processes for the final report */
@@ -793,18 +820,8 @@ static int report(struct app *a, bool final)
 /* Callbacks from command.c, run while a process of the command is stopped. */
 static void cmd_before_stop(void *ctx)
 {
-	struct app *a = ctx;
-	__u64 end = now_mono() + SLICE_FINAL_NS;
-
 	/* All of it: what is left would be handled after the old image is gone. */
-	while (consume(a, SLICE_REPORT_NS)) {
-		if (now_mono() >= end) {
-			fprintf(stderr, "leaktrace: warning: events still arriving after %llu s of "
-				"draining before a stop of the command\n",
-				SLICE_FINAL_NS / 1000000000ull);
-			break;
-		}
-	}
+	drain(ctx, "symbolizing the stopped process");
 }
 
 static void cmd_exec_stop(void *ctx, pid_t tgid)

@@ -674,6 +674,11 @@ def main():
 
     lines = []
     P = lines.append
+
+    def head(*cols):
+        """A markdown table's header row and its separator."""
+        P("| " + " | ".join(cols) + " |")
+        P("|" + "---|" * len(cols))
     P(f"# leaktrace benchmark ({date})")
     P("")
     P(f"Machine: {machine()}.")
@@ -700,10 +705,8 @@ def main():
     P("")
     P("## ns added per call (median ns/call of the configuration minus untraced)")
     P("")
-    hdr = ("| workload | untraced ns/call | floor | bpftrace | leaktrace | leaktrace --max-frames 1 "
-           "| memleak | R_floor | R_peer |")
-    P(hdr)
-    P("|" + "---|" * (hdr.count("|") - 1))
+    head("workload", "untraced ns/call", "floor", "bpftrace", "leaktrace",
+         "leaktrace --max-frames 1", "memleak", "R_floor", "R_peer")
     summary = {}
     for wl in wls:
         n = wl[0]
@@ -723,9 +726,7 @@ def main():
           f"{fmt(rf, 2)} | {fmt(rpeer, 2)} |")
     if EXTRA:
         P("")
-        P("| workload | " + " | ".join(f"{x} added" for x in EXTRA) + " | "
-          + " | ".join(f"{x} / floor" for x in EXTRA) + " |")
-        P("|" + "---|" * (1 + 2 * len(EXTRA)))
+        head("workload", *(f"{x} added" for x in EXTRA), *(f"{x} / floor" for x in EXTRA))
         for wl in wls:
             added = summary[wl[0]][1]
             P(f"| {wl[0]} | " + " | ".join(fmt(added.get(x)) for x in EXTRA) + " | "
@@ -740,10 +741,8 @@ def main():
     P("")
     P("## leaktrace per workload (medians; lost: the most over the repetitions)")
     P("")
-    hdr = ("| workload | events | lost events | lost stacks | consumer CPU ns/event | peak RSS (VmHWM) | "
-           "BPF map memory | start-up (-p) | floor start-up |")
-    P(hdr)
-    P("|" + "---|" * (hdr.count("|") - 1))
+    head("workload", "events", "lost events", "lost stacks", "consumer CPU ns/event",
+         "peak RSS (VmHWM)", "BPF map memory", "start-up (-p)", "floor start-up")
     for wl in wls:
         n = wl[0]
         ev = med(sel(n, "leaktrace", "events"))
@@ -777,8 +776,7 @@ def main():
     bt_start = med([t.get("startup_s") for t in trials if t["ok"] and t["config"] == "bpftrace"])
     lt_p_start = med([t.get("startup_s") for t in trials if t["ok"] and t["config"] == "leaktrace"])
     hs = med(host_starts)
-    P("| what | seconds |")
-    P("|---|---|")
+    head("what", "seconds")
     P(f"| leaktrace, whole host, start to \"leaktrace: tracing\" ({host_links} probes) | {fmt(hs, 2)} |")
     P(f"| leaktrace -p PID, start to \"leaktrace: tracing\" | {fmt(lt_p_start, 2)} |")
     P(f"| memleak-bpfcc -p PID, start to \"Attaching to pid\" (compiled) | {fmt(mem_msg, 2)} |")
@@ -796,10 +794,10 @@ def main():
           f"{fmt(replay.get('steady_events'))} steady-state events (50/50 alloc/free, "
           f"{fmt(replay.get('churn_procs'))} short-lived processes forked, exec'd, exited).")
         P("")
-        P("| figure | value |")
-        P("|---|---|")
+        head("figure", "value")
         P(f"| ns per event, steady state | {fmt(replay.get('steady_ns_per_event'), 1)} |")
-        P(f"| ns per event, filling to 1M live | {fmt(replay.get('fill_ns_per_event'), 1)} |")
+        P(f"| ns per event, filling to {fmt(replay.get('live'))} live | "
+          f"{fmt(replay.get('fill_ns_per_event'), 1)} |")
         P(f"| tracer bytes per live allocation (agg__mem_bytes / live) | {fmt(replay.get('bytes_per_live'), 1)} |")
         P(f"| malloc'd bytes per live allocation (mallinfo2) | {fmt(replay.get('malloc_bytes_per_live'), 1)} |")
         P(f"| RSS growth of the replay process | {fmt(replay.get('rss_growth_kb', 0) / 1024, 1, ' MiB')} |")
@@ -830,8 +828,7 @@ def main():
     if hs and mem_start:
         rows.append((f"host start-up < memleak start-up / 10 = {mem_start / 10:.2f} s", fmt(hs, 2),
                      hs < mem_start / 10))
-    P("| target | measured | met |")
-    P("|---|---|---|")
+    head("target", "measured", "met")
     for a, b, c in rows:
         P(f"| {a} | {b} | {'yes' if c else 'no'} |")
     P("")
