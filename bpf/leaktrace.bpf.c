@@ -24,7 +24,7 @@ const volatile bool follow_forks = false; /* children of filtered tgids join the
 const volatile bool stop_on_exec_map = false; /* -c: hold filtered tgids at exec mmaps */
 const volatile bool watch_exec_maps = true;   /* report exec mmaps (new allocator objects) */
 const volatile __u32 max_frames = LT_MAX_FRAMES;
-const volatile __u64 wakeup_bytes = 1 << 20; /* wake the consumer past this much data */
+const volatile __u64 wakeup_bytes = 1 << 20; /* wake the consumer past this much data in a ring */
 const volatile bool probe_floor = false;     /* benchmark: programs do nothing */
 
 /* The allocator functions; fn ids in struct inflight. */
@@ -50,10 +50,22 @@ struct inflight {
 	__u32 pad;
 };
 
-struct {
+/*
+ * One ring buffer per CPU (user space merges them by ts_ns): a shared ring
+ * made every CPU take its lock and write its producer position per event.
+ * The inner maps are made and sized by user space (--ringbuf-size).
+ */
+struct rb_inner {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20); /* resized by --ringbuf-size */
-} rb SEC(".maps");
+	__uint(max_entries, 4096); /* user space gives a ring of its own as the template */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1); /* user space: the number of possible CPUs */
+	__type(key, __u32);
+	__array(values, struct rb_inner);
+} rings SEC(".maps");
 
 /*
  * The allocator call a thread is in, kept in the thread's own storage: no hash
@@ -172,7 +184,6 @@ static __always_inline struct lt_event *event_new(__u32 type)
 	e->tid = (__u32)id;
 	e->nframes = 0;
 	e->flags = 0;
-	e->ts_ns = bpf_ktime_get_ns();
 	e->addr = 0;
 	e->old_addr = 0;
 	e->size = 0;
@@ -300,10 +311,17 @@ static __always_inline void event_send(struct lt_event *e, __u32 frame_bytes, bo
 {
 	__u64 len = sizeof(*e) + frame_bytes, avail, seq;
 	__u64 flags = BPF_RB_NO_WAKEUP;
-	__u32 zero = 0, *armed;
+	__u32 zero = 0, *armed, cpu = bpf_get_smp_processor_id();
+	void *ring = bpf_map_lookup_elem(&rings, &cpu);
 
 	if (len > LT_SYS_EVENT_LEN)
 		len = LT_SYS_EVENT_LEN;
+	if (!ring) {
+		/* Not possible (a ring per possible CPU): counted as lost, never silent. */
+		__sync_fetch_and_add(&lost_seq, 1);
+		stat_inc(LT_STAT_LOST_EVENTS);
+		return;
+	}
 	/*
 	 * Waking the consumer per event would cost a context switch per malloc;
 	 * wake it when the event needs prompt handling, or once when data piles
@@ -316,7 +334,7 @@ static __always_inline void event_send(struct lt_event *e, __u32 frame_bytes, bo
 	if (urgent) {
 		flags = BPF_RB_FORCE_WAKEUP;
 	} else if ((armed = bpf_map_lookup_elem(&wake_armed, &zero))) {
-		avail = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA);
+		avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
 		if (avail >= wakeup_bytes && !*armed) {
 			flags = BPF_RB_FORCE_WAKEUP;
 			*armed = 1;
@@ -327,7 +345,13 @@ static __always_inline void event_send(struct lt_event *e, __u32 frame_bytes, bo
 	seq = lost_seq;
 	if (seq != lost_seq_told)
 		e->flags |= LT_F_AFTER_LOSS;
-	if (bpf_ringbuf_output(&rb, e, len, flags)) {
+	/*
+	 * Stamped last, just before the ring takes it: user space merges the
+	 * rings by this, and takes a ring seen empty at time T to hold nothing
+	 * stamped before T less a margin (user/ring.h).
+	 */
+	e->ts_ns = bpf_ktime_get_ns();
+	if (bpf_ringbuf_output(ring, e, len, flags)) {
 		__sync_fetch_and_add(&lost_seq, 1);
 		stat_inc(LT_STAT_LOST_EVENTS);
 	} else {

@@ -135,6 +135,8 @@ enum lt_stat {
 	LT_STAT_INFLIGHT_FULL,  /* per-thread argument map full: call not traced */
 	LT_STAT_NESTED,         /* allocator calls made inside another (not counted twice) */
 	LT_STAT_SYSARGS_FULL,   /* per-thread syscall argument map full: syscall not traced */
+	LT_STAT_REORDERED,      /* user space: records merged from the per-CPU rings out of
+				 * time order (one was late past the margin, user/ring.h) */
 	LT_STAT__MAX
 };
 

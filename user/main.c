@@ -34,6 +34,7 @@
 #include "report_build.h"
 #include "symbolize.h"
 #include "tracer.h"
+#include "ring.h"
 
 #define TICK_MS 100
 #define PID_BITS (1u << 22) /* PID_MAX_LIMIT */
@@ -468,12 +469,16 @@ static int on_sample(void *ctx, void *data, size_t len)
 	return now_mono() >= a->slice_end ? -EAGAIN : 0;
 }
 
-/* Consume for at most slice_ns; true if the ring still held events. */
-static bool consume(struct app *a, __u64 slice_ns)
+/*
+ * Consume for at most slice_ns; true if the rings still held events. all:
+ * also the last few ms of records, which the merge otherwise holds back
+ * until it can tell their order (user/ring.h).
+ */
+static bool consume(struct app *a, __u64 slice_ns, bool all)
 {
 	a->slice_end = now_mono() + slice_ns;
 	a->slice_events = 0;
-	return tracer__consume(a->tr) == -EAGAIN;
+	return tracer__consume(a->tr, all) == -EAGAIN;
 }
 
 #define SLICE_LOOP_NS (50 * 1000000ull)    /* the event loop's pass */
@@ -485,7 +490,7 @@ static void drain(struct app *a, const char *before)
 {
 	__u64 end = now_mono() + DRAIN_MAX_NS;
 
-	while (consume(a, SLICE_REPORT_NS)) {
+	while (consume(a, SLICE_REPORT_NS, true)) {
 		if (now_mono() >= end) {
 			fprintf(stderr, "leaktrace: warning: events still arriving after %llu s of "
 				"draining: %s leaves the rest out\n", DRAIN_MAX_NS / 1000000000ull,
@@ -786,7 +791,7 @@ static int report(struct app *a, bool final)
 	if (final)
 		drain(a, "the final report");
 	else
-		consume(a, SLICE_REPORT_NS);
+		consume(a, SLICE_REPORT_NS, false);
 	tracer__stats(a->tr, p.bpf);
 	if (!a->cmd)
 		reap_vanished(a); /* -c keeps exited processes for the final report */
@@ -985,8 +990,11 @@ static int run_loop(struct app *a, int *exit_code)
 			timeout = (next_report - now) / 1000000;
 		if (next_sample > now && (next_sample - now) / 1000000 < (__u64)timeout)
 			timeout = (next_sample - now) / 1000000;
+		/* Records held back for their order are due within the margin. */
+		if (tracer__held(a->tr) && timeout > (int)(RING_MARGIN_NS / 1000000) + 1)
+			timeout = RING_MARGIN_NS / 1000000 + 1;
 		epoll_wait(a->epfd, evs, 4, more ? 0 : timeout);
-		more = consume(a, SLICE_LOOP_NS);
+		more = consume(a, SLICE_LOOP_NS, false);
 		if (handle_signals(a))
 			break;
 		if (a->cmd) {

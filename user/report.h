@@ -69,6 +69,7 @@ struct report_summary {
 	__u64 untracked_bytes;
 	__u64 inflight_full; /* calls not traced: per-thread argument map full (BPF) */
 	__u64 stack_overflow;/* events charged to the overflow stack: --max-stacks reached */
+	__u64 reordered;     /* records merged from the per-CPU rings out of time order */
 	__u64 live;          /* resources tracked now */
 };
 

@@ -236,6 +236,7 @@ int report__build(struct agg *agg, struct symbolizer *sym, const struct report_p
 	s->r.summary.untracked_bytes = st.untracked_bytes;
 	s->r.summary.inflight_full = p->bpf[LT_STAT_INFLIGHT_FULL] + p->bpf[LT_STAT_SYSARGS_FULL];
 	s->r.summary.stack_overflow = st.stack_overflow;
+	s->r.summary.reordered = p->bpf[LT_STAT_REORDERED];
 	s->r.summary.live = st.live;
 	s->r.stacks = s->stacks;
 	s->r.nstacks = nstacks;

@@ -138,6 +138,7 @@ static void json__summary(struct jsonw *w, const struct report_summary *s)
 	jsonw__u64_field(w, "untracked_bytes", s->untracked_bytes);
 	jsonw__u64_field(w, "inflight_full", s->inflight_full);
 	jsonw__u64_field(w, "stack_overflow", s->stack_overflow);
+	jsonw__u64_field(w, "reordered", s->reordered);
 	jsonw__u64_field(w, "live", s->live);
 	jsonw__end_object(w);
 }

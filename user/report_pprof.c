@@ -542,11 +542,12 @@ static int pp__comments(struct pp_builder *b, const struct report_summary *sum, 
 		else
 			snprintf(buf, sizeof(buf),
 				 "untracked=%llu untracked_bytes=%llu inflight_full=%llu "
-				 "stack_overflow=%llu live=%llu",
+				 "stack_overflow=%llu reordered=%llu live=%llu",
 				 (unsigned long long)sum->untracked,
 				 (unsigned long long)sum->untracked_bytes,
 				 (unsigned long long)sum->inflight_full,
 				 (unsigned long long)sum->stack_overflow,
+				 (unsigned long long)sum->reordered,
 				 (unsigned long long)sum->live);
 		idx = pp_strings__add(&b->s, buf);
 		if (idx < 0)

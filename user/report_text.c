@@ -223,7 +223,8 @@ static void text__warning(FILE *f, const struct report_summary *s)
 {
 	const char *sep = "";
 
-	if (!s->lost_events && !s->lost_stacks && !s->untracked && !s->inflight_full)
+	if (!s->lost_events && !s->lost_stacks && !s->untracked && !s->inflight_full &&
+	    !s->reordered)
 		return;
 	fputs("WARNING: totals are inexact:", f);
 	if (s->lost_events) {
@@ -239,8 +240,12 @@ static void text__warning(FILE *f, const struct report_summary *s)
 			(unsigned long long)s->untracked_bytes);
 		sep = ",";
 	}
-	if (s->inflight_full)
+	if (s->inflight_full) {
 		fprintf(f, "%s inflight full %llu", sep, (unsigned long long)s->inflight_full);
+		sep = ",";
+	}
+	if (s->reordered)
+		fprintf(f, "%s reordered %llu", sep, (unsigned long long)s->reordered);
 	fputc('\n', f);
 }
 
@@ -248,12 +253,13 @@ static void text__summary(FILE *f, const struct report_summary *s)
 {
 	fprintf(f,
 		"== summary: events %llu, lost events %llu, lost stacks %llu, unknown frees %llu, "
-		"untracked %llu (%llu bytes), inflight full %llu, stack overflow %llu, live %llu\n",
+		"untracked %llu (%llu bytes), inflight full %llu, stack overflow %llu, reordered %llu, "
+		"live %llu\n",
 		(unsigned long long)s->events, (unsigned long long)s->lost_events,
 		(unsigned long long)s->lost_stacks, (unsigned long long)s->unknown_frees,
 		(unsigned long long)s->untracked, (unsigned long long)s->untracked_bytes,
 		(unsigned long long)s->inflight_full, (unsigned long long)s->stack_overflow,
-		(unsigned long long)s->live);
+		(unsigned long long)s->reordered, (unsigned long long)s->live);
 	text__warning(f, s);
 }
 

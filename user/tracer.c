@@ -9,6 +9,7 @@
 #include "tracer.h"
 #include "leaktrace.skel.h"
 #include "objects.h"
+#include "ring.h"
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -36,7 +37,11 @@ struct attached_obj {
 
 struct tracer {
 	struct leaktrace_bpf *skel;
-	struct ring_buffer *rb;
+	struct ring_set *rings;
+	int *ring_fds; /* one ring per possible CPU */
+	int nrings;
+	ring_sample_fn on_sample;
+	void *ctx;
 	struct attached_obj objs[MAX_OBJECTS];
 	int nobjs;
 	struct bpf_link *sys_links[MAX_SYS_LINKS];
@@ -190,9 +195,68 @@ static const char *load_hint(int e)
 	return "";
 }
 
+/*
+ * A ring per possible CPU. --ringbuf-size is the budget of them all: each
+ * gets the largest power of two that fits its share, and at least a page
+ * (the kernel's smallest ring). Made before the load: the first serves as
+ * the template of the BPF side's array of rings.
+ */
+static int ring_make(struct tracer *t, size_t total, size_t *each, char *err, size_t errlen)
+{
+	size_t page = sysconf(_SC_PAGESIZE), size = page;
+	int n = libbpf_num_possible_cpus(), fd, ret;
+
+	if (n <= 0) {
+		set_err(err, errlen, "cannot count the possible CPUs: %s", strerror(-n));
+		return n < 0 ? n : -EINVAL;
+	}
+	while (size * 2 <= total / n)
+		size *= 2;
+	t->ring_fds = calloc(n, sizeof(*t->ring_fds));
+	if (!t->ring_fds)
+		return -ENOMEM;
+	while (t->nrings < n) {
+		fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "lt_ring", 0, 0, size, NULL);
+		if (fd < 0) {
+			ret = -errno;
+			set_err(err, errlen, "cannot make a %zu-byte ring buffer (CPU %d): %s",
+				size, t->nrings, strerror(-ret));
+			return ret;
+		}
+		t->ring_fds[t->nrings++] = fd;
+	}
+	bpf_map__set_max_entries(t->skel->maps.rings, n);
+	bpf_map__set_inner_map_fd(t->skel->maps.rings, t->ring_fds[0]);
+	*each = size;
+	return 0;
+}
+
+/* After the load: the rings into the BPF side's array, and mapped for reading. */
+static int ring_install(struct tracer *t, size_t size, char *err, size_t errlen)
+{
+	__u32 cpu;
+	int ret;
+
+	for (cpu = 0; cpu < (__u32)t->nrings; cpu++) {
+		if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.rings), &cpu, &t->ring_fds[cpu],
+					0)) {
+			ret = -errno;
+			set_err(err, errlen, "cannot install the ring buffer of CPU %u: %s", cpu,
+				strerror(-ret));
+			return ret;
+		}
+	}
+	ret = ring_set__new(t->ring_fds, t->nrings, size, offsetof(struct lt_event, ts_ns),
+			    &t->rings);
+	if (ret)
+		set_err(err, errlen, "cannot map the ring buffers: %s", strerror(-ret));
+	return ret;
+}
+
 int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, size_t errlen)
 {
 	struct tracer *t;
+	size_t ring_size = 0;
 	int ret;
 
 	verbose_libbpf = cfg->verbose;
@@ -207,6 +271,8 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 	if (!t)
 		return -ENOMEM;
 	t->verbose = cfg->verbose;
+	t->on_sample = cfg->on_sample;
+	t->ctx = cfg->ctx;
 	t->skel = leaktrace_bpf__open();
 	if (!t->skel) {
 		ret = -errno;
@@ -222,8 +288,10 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 	t->skel->rodata->trace_rss = cfg->trace_rss;
 	bpf_program__set_autoload(t->skel->progs.on_rss_stat, cfg->trace_rss);
 	t->skel->rodata->max_frames = cfg->max_frames;
-	t->skel->rodata->wakeup_bytes = cfg->ringbuf_size / 4;
-	bpf_map__set_max_entries(t->skel->maps.rb, cfg->ringbuf_size);
+	ret = ring_make(t, cfg->ringbuf_size, &ring_size, err, errlen);
+	if (ret)
+		goto fail;
+	t->skel->rodata->wakeup_bytes = ring_size / 4;
 	t->skel->rodata->trace_fds = cfg->kinds & (1u << LT_KIND_FD);
 	t->skel->rodata->trace_timers = cfg->kinds & (1u << LT_KIND_TIMER);
 	t->skel->rodata->trace_maps = cfg->kinds & (1u << LT_KIND_MAP);
@@ -234,6 +302,9 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 			load_hint(-ret));
 		goto fail;
 	}
+	ret = ring_install(t, ring_size, err, errlen);
+	if (ret)
+		goto fail;
 	ret = ensure_tracefs(err, errlen);
 	if (ret)
 		goto fail;
@@ -258,12 +329,6 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 				strerror(-ret));
 			goto fail;
 		}
-	}
-	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.rb), cfg->on_sample, cfg->ctx, NULL);
-	if (!t->rb) {
-		ret = -errno;
-		set_err(err, errlen, "cannot set up the ring buffer: %s", strerror(-ret));
-		goto fail;
 	}
 	*out = t;
 	return 0;
@@ -320,7 +385,10 @@ void tracer__free(struct tracer *t)
 
 	if (!t)
 		return;
-	ring_buffer__free(t->rb);
+	ring_set__free(t->rings);
+	for (i = 0; i < t->nrings; i++)
+		close(t->ring_fds[i]);
+	free(t->ring_fds);
 	all = calloc(tracer__nr_links(t), sizeof(*all));
 	for (i = 0; i < t->nsys; i++) {
 		if (all)
@@ -518,19 +586,19 @@ out:
 	return ret;
 }
 
-int tracer__consume(struct tracer *t)
+int tracer__consume(struct tracer *t, bool all)
 {
-	return ring_buffer__consume(t->rb);
+	return ring_set__consume(t->rings, t->on_sample, t->ctx, all);
 }
 
-int tracer__poll(struct tracer *t, int timeout_ms)
+bool tracer__held(struct tracer *t)
 {
-	return ring_buffer__poll(t->rb, timeout_ms);
+	return ring_set__held(t->rings);
 }
 
 int tracer__epoll_fd(struct tracer *t)
 {
-	return ring_buffer__epoll_fd(t->rb);
+	return ring_set__epoll_fd(t->rings);
 }
 
 int tracer__stats(struct tracer *t, __u64 out[LT_STAT__MAX])
@@ -553,5 +621,6 @@ int tracer__stats(struct tracer *t, __u64 out[LT_STAT__MAX])
 				out[key] += vals[i];
 		}
 	}
+	out[LT_STAT_REORDERED] = ring_set__reordered(t->rings);
 	return 0;
 }

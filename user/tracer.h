@@ -27,9 +27,9 @@ struct tracer_cfg {
 	bool verbose;
 	unsigned kinds;        /* 1u << LT_KIND_*: which syscall tracepoints to attach */
 	bool trace_rss;        /* attach kmem/rss_stat */
-	size_t ringbuf_size;
+	size_t ringbuf_size;   /* all the per-CPU rings together */
 	unsigned max_frames;
-	ring_buffer_sample_fn on_sample;
+	int (*on_sample)(void *ctx, void *data, size_t len);
 	void *ctx;
 };
 
@@ -54,9 +54,14 @@ bool tracer__has_object(const struct tracer *t, dev_t dev, ino_t ino);
 int tracer__nr_objects(const struct tracer *t);
 int tracer__nr_links(const struct tracer *t);
 
-/* Consume what is in the ring buffer now, or wait up to timeout_ms for a wakeup first. */
-int tracer__consume(struct tracer *t);
-int tracer__poll(struct tracer *t, int timeout_ms);
+/*
+ * Hand what the rings hold to on_sample, in time order (user/ring.h); all:
+ * recent records too. Returns the records handed out or on_sample's non-zero.
+ */
+int tracer__consume(struct tracer *t, bool all);
+/* The last consume left records only because they were too recent to order. */
+bool tracer__held(struct tracer *t);
+/* Readable when a ring has been woken. */
 int tracer__epoll_fd(struct tracer *t);
 
 /* Sum the per-CPU counters (enum lt_stat). */

@@ -185,7 +185,7 @@ static const struct report_stack model_stacks[] = {
 static const struct report model = {
 	.summary = { .time = T_2026_11_26_0700Z, .final = true, .min_age_s = 5, .events = 77,
 		     .lost_events = 1, .lost_stacks = 2, .unknown_frees = 3, .untracked = 4,
-		     .untracked_bytes = 5, .inflight_full = 6, .stack_overflow = 7, .live = 8 },
+		     .untracked_bytes = 5, .inflight_full = 6, .stack_overflow = 7, .reordered = 9, .live = 8 },
 	.stacks = model_stacks,
 	.nstacks = sizeof(model_stacks) / sizeof(model_stacks[0]),
 };
@@ -201,7 +201,7 @@ static const char *const model_strings[] = {
 	"leak_b", "other", "map", "open_files", "fd.c", "fd", "timer",
 	"leaktrace: final report, min_age 5s",
 	"events=77 lost_events=1 lost_stacks=2 unknown_frees=3",
-	"untracked=4 untracked_bytes=5 inflight_full=6 stack_overflow=7 live=8",
+	"untracked=4 untracked_bytes=5 inflight_full=6 stack_overflow=7 reordered=9 live=8",
 };
 
 /* ---- checks ---- */
@@ -234,7 +234,7 @@ static void test_sample_types_and_header(void)
 	ASSERT_STREQ(str(p, p->comment[1]),
 		     "events=77 lost_events=1 lost_stacks=2 unknown_frees=3", "comment 1");
 	ASSERT_STREQ(str(p, p->comment[2]),
-		     "untracked=4 untracked_bytes=5 inflight_full=6 stack_overflow=7 live=8",
+		     "untracked=4 untracked_bytes=5 inflight_full=6 stack_overflow=7 reordered=9 live=8",
 		     "comment 2");
 	perftools__profiles__profile__free_unpacked(p, NULL);
 }

@@ -279,7 +279,7 @@ static const char clean_text[] =
 	"   1234 leaky                 6500        101    1048576     4      0\n"
 	"     77 timerd                   0          0          0     0      1   (exited)\n"
 	"== summary: events 123456, lost events 0, lost stacks 0, unknown frees 12, "
-	"untracked 0 (0 bytes), inflight full 0, stack overflow 0, live 108\n";
+	"untracked 0 (0 bytes), inflight full 0, stack overflow 0, reordered 0, live 108\n";
 
 static const char clean_json[] =
 	"{\"type\":\"stack\",\"kind\":\"mem\",\"pid\":1234,\"comm\":\"leaky\",\"bytes\":6400,"
@@ -312,7 +312,7 @@ static const char clean_json[] =
 	"\"mem_bytes\":0,\"mem_count\":0,\"map_bytes\":0,\"map_count\":0,\"fds\":0,\"timers\":1,\"rss\":0,\"flagged\":[]}\n"
 	"{\"type\":\"summary\",\"time\":\"2026-11-26T07:00:00Z\",\"final\":true,\"delta\":false,\"min_age_s\":5,"
 	"\"events\":123456,\"lost_events\":0,\"lost_stacks\":0,\"unknown_frees\":12,"
-	"\"untracked\":0,\"untracked_bytes\":0,\"inflight_full\":0,\"stack_overflow\":0,"
+	"\"untracked\":0,\"untracked_bytes\":0,\"inflight_full\":0,\"stack_overflow\":0,\"reordered\":0,"
 	"\"live\":108}\n";
 
 static const char clean_folded[] =
@@ -356,19 +356,22 @@ static void test_text_not_final_and_warning(void)
 	r.summary.untracked_bytes = 4096;
 	r.summary.inflight_full = 1;
 	r.summary.stack_overflow = 9; /* attribution only: totals stay exact, no warning */
+	r.summary.reordered = 2;
 	out = render(report_text__write, &r, NULL, &err);
 	ASSERT_TRUE(out, "render");
 	ASSERT_EQ(err, 0, "report_text__write");
 	ASSERT_STREQ(out,
 		     "leaktrace report 2026-11-26T07:00:00Z\n"
 		     "== summary: events 123456, lost events 5, lost stacks 0, unknown frees 12, "
-		     "untracked 3 (4096 bytes), inflight full 1, stack overflow 9, live 108\n"
+		     "untracked 3 (4096 bytes), inflight full 1, stack overflow 9, reordered 2, "
+		     "live 108\n"
 		     "WARNING: totals are inexact: lost events 5, untracked 3 (4096 bytes), "
-		     "inflight full 1\n",
+		     "inflight full 1, reordered 2\n",
 		     "text with losses");
 	free(out);
 
 	r.summary.lost_events = r.summary.untracked = r.summary.inflight_full = 0;
+	r.summary.reordered = 0;
 	r.summary.lost_stacks = 2;
 	out = render(report_text__write, &r, NULL, &err);
 	ASSERT_TRUE(out, "render");
@@ -440,7 +443,7 @@ static void test_empty_report_all_formats(void)
 	ASSERT_STREQ(out,
 		     "leaktrace report 2026-11-26T07:00:00Z\n"
 		     "== summary: events 0, lost events 0, lost stacks 0, unknown frees 0, "
-		     "untracked 0 (0 bytes), inflight full 0, stack overflow 0, live 0\n",
+		     "untracked 0 (0 bytes), inflight full 0, stack overflow 0, reordered 0, live 0\n",
 		     "empty text");
 	free(out);
 
@@ -451,7 +454,7 @@ static void test_empty_report_all_formats(void)
 		     "{\"type\":\"summary\",\"time\":\"2026-11-26T07:00:00Z\",\"final\":false,\"delta\":false,"
 		     "\"min_age_s\":5,\"events\":0,\"lost_events\":0,\"lost_stacks\":0,"
 		     "\"unknown_frees\":0,\"untracked\":0,\"untracked_bytes\":0,"
-		     "\"inflight_full\":0,\"stack_overflow\":0,\"live\":0}\n",
+		     "\"inflight_full\":0,\"stack_overflow\":0,\"reordered\":0,\"live\":0}\n",
 		     "empty json");
 	if (have_python3()) {
 		py = python_json_roundtrip(out, false);

@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_ring.c - the per-CPU ring merge (user/ring.c) on rings laid out in
+ * memory as the kernel maps them: time order across rings, records held back
+ * while another ring could still hold an older one, busy and discarded
+ * records, wrap-around, the consumer position, and late records counted.
+ */
+#include <stdlib.h>
+#include <linux/bpf.h>
+
+#include "ring.h"
+#include "test.h"
+
+#define NR 3
+#define SIZE 4096
+#define MS 1000000ull
+
+struct rec {
+	__u64 tag;
+	__u64 ts;
+};
+
+static unsigned long cons[NR], prod[NR];
+static __u8 data[NR][2 * SIZE];
+static __u64 clock_now;
+
+static __u64 fake_clock(void)
+{
+	return clock_now;
+}
+
+/* Bytes at ring position pos, written to both mappings of the data pages. */
+static void poke(int r, unsigned long pos, const void *src, size_t n)
+{
+	const __u8 *b = src;
+	size_t j;
+
+	for (j = 0; j < n; j++) {
+		data[r][(pos + j) & (SIZE - 1)] = b[j];
+		data[r][((pos + j) & (SIZE - 1)) + SIZE] = b[j];
+	}
+}
+
+/* Reserve a record (busy), as bpf_ringbuf_reserve does; returns its position. */
+static unsigned long reserve(int r)
+{
+	__u32 hdr[2] = { sizeof(struct rec) | BPF_RINGBUF_BUSY_BIT, 0 };
+	unsigned long pos = prod[r];
+
+	poke(r, pos, hdr, sizeof(hdr));
+	prod[r] += (sizeof(struct rec) + BPF_RINGBUF_HDR_SZ + 7) & ~7ul;
+	return pos;
+}
+
+static void commit(int r, unsigned long pos, __u64 tag, __u64 ts, bool discard)
+{
+	struct rec v = { tag, ts };
+	__u32 hdr = sizeof(struct rec) | (discard ? BPF_RINGBUF_DISCARD_BIT : 0);
+
+	poke(r, pos + BPF_RINGBUF_HDR_SZ, &v, sizeof(v));
+	poke(r, pos, &hdr, sizeof(hdr));
+}
+
+static void put(int r, __u64 tag, __u64 ts)
+{
+	commit(r, reserve(r), tag, ts, false);
+}
+
+struct got {
+	__u64 tags[64];
+	int n;
+	int stop_after; /* return 7 after this many; 0: never */
+};
+
+static int collect(void *ctx, void *d, size_t len)
+{
+	struct got *g = ctx;
+	struct rec v;
+
+	if (len != sizeof(v))
+		return -1;
+	memcpy(&v, d, sizeof(v));
+	if (g->n < 64)
+		g->tags[g->n++] = v.tag;
+	return g->stop_after && g->n == g->stop_after ? 7 : 0;
+}
+
+static struct ring_set *fresh(void)
+{
+	unsigned long *c[NR], *p[NR];
+	void *d[NR];
+	struct ring_set *s = NULL;
+	int i;
+
+	memset(cons, 0, sizeof(cons));
+	memset(prod, 0, sizeof(prod));
+	memset(data, 0, sizeof(data));
+	for (i = 0; i < NR; i++) {
+		c[i] = &cons[i];
+		p[i] = &prod[i];
+		d[i] = data[i];
+	}
+	if (ring_set__new_mem(NR, SIZE, sizeof(__u64), c, p, d, fake_clock, &s))
+		return NULL;
+	return s;
+}
+
+static bool got_is(const struct got *g, const __u64 *want, int n)
+{
+	return g->n == n && !memcmp(g->tags, want, n * sizeof(*want));
+}
+
+static void test_time_order_across_rings(void)
+{
+	static const __u64 want[] = { 1, 2, 3, 4, 5, 6, 7 };
+	struct ring_set *s = fresh();
+	struct got g = {};
+
+	ASSERT_TRUE(s, "ring set");
+	put(0, 1, 10 * MS);
+	put(0, 4, 40 * MS);
+	put(0, 5, 50 * MS);
+	put(1, 2, 20 * MS);
+	put(1, 3, 30 * MS);
+	put(1, 6, 60 * MS);
+	put(2, 7, 70 * MS);
+	clock_now = 1000 * MS;
+	ASSERT_EQ(ring_set__consume(s, collect, &g, false), 7, "handed out");
+	ASSERT_TRUE(got_is(&g, want, 7), "in time order");
+	ASSERT_EQ(ring_set__reordered(s), 0, "none out of order");
+	ASSERT_TRUE(!ring_set__held(s), "nothing held");
+	ASSERT_EQ(cons[0], 3 * 24, "ring 0 consumed");
+	ASSERT_EQ(cons[1], 3 * 24, "ring 1 consumed");
+	ASSERT_EQ(cons[2], 24, "ring 2 consumed");
+	ring_set__free(s);
+}
+
+/* A record newer than an empty ring's look less the margin waits. */
+static void test_recent_record_held(void)
+{
+	struct ring_set *s = fresh();
+	struct got g = {};
+
+	ASSERT_TRUE(s, "ring set");
+	put(0, 1, 100 * MS);
+	clock_now = 100 * MS + RING_MARGIN_NS - 1;
+	ASSERT_EQ(ring_set__consume(s, collect, &g, false), 0, "too recent");
+	ASSERT_TRUE(ring_set__held(s), "held");
+	ASSERT_EQ(cons[0], 0, "not consumed");
+
+	/* Meanwhile an older record reached another ring: it goes first. */
+	put(2, 2, 100 * MS - 1);
+	ASSERT_EQ(ring_set__consume(s, collect, &g, false), 1, "the older one only");
+	ASSERT_EQ(g.tags[0], 2, "older first");
+	clock_now += 1;
+	ASSERT_EQ(ring_set__consume(s, collect, &g, false), 1, "due now");
+	ASSERT_TRUE(got_is(&g, (const __u64[]){ 2, 1 }, 2), "both, in time order");
+	ASSERT_TRUE(!ring_set__held(s), "nothing held");
+	ring_set__free(s);
+}
+
+/* A reserved record's stamp is unknown: nothing newer than the other heads goes past it. */
+static void test_busy_record_blocks(void)
+{
+	struct ring_set *s = fresh();
+	struct got g = {};
+	unsigned long pos;
+
+	ASSERT_TRUE(s, "ring set");
+	put(0, 1, 10 * MS);
+	pos = reserve(1);
+	clock_now = 1000 * MS;
+	ASSERT_EQ(ring_set__consume(s, collect, &g, false), 0, "blocked by the busy record");
+	ASSERT_TRUE(ring_set__held(s), "held");
+	commit(1, pos, 2, 5 * MS, false);
+	ASSERT_EQ(ring_set__consume(s, collect, &g, false), 2, "after the commit");
+	ASSERT_TRUE(got_is(&g, (const __u64[]){ 2, 1 }, 2), "the committed one was older");
+
+	/* The last pass does not wait for it. */
+	put(0, 3, 20 * MS);
+	pos = reserve(1);
+	ASSERT_EQ(ring_set__consume(s, collect, &g, true), 1, "all: past the busy one");
+	ASSERT_EQ(g.tags[2], 3, "tag");
+	ASSERT_TRUE(ring_set__held(s), "the busy one is still to come");
+	commit(1, pos, 4, 30 * MS, false);
+	ASSERT_EQ(ring_set__consume(s, collect, &g, true), 1, "then it");
+	ASSERT_EQ(ring_set__reordered(s), 0, "in order");
+	ring_set__free(s);
+}
+
+static void test_discarded_skipped(void)
+{
+	struct ring_set *s = fresh();
+	struct got g = {};
+
+	ASSERT_TRUE(s, "ring set");
+	commit(0, reserve(0), 9, 1 * MS, true);
+	put(0, 1, 2 * MS);
+	commit(0, reserve(0), 9, 3 * MS, true);
+	clock_now = 1000 * MS;
+	ASSERT_EQ(ring_set__consume(s, collect, &g, false), 1, "one kept record");
+	ASSERT_EQ(g.tags[0], 1, "the kept one");
+	ASSERT_EQ(cons[0], 3 * 24, "discarded ones consumed too");
+	ring_set__free(s);
+}
+
+/* Records that run over the end of the data pages read whole (the second mapping). */
+static void test_wrap_around(void)
+{
+	struct ring_set *s = fresh();
+	struct got g = {};
+	int i;
+
+	ASSERT_TRUE(s, "ring set");
+	clock_now = 1000 * MS;
+	for (i = 0; i < 500; i++) {
+		put(0, i, (__u64)i * 10);
+		put(1, 1000 + i, (__u64)i * 10 + 5);
+		g.n = 0;
+		ASSERT_EQ(ring_set__consume(s, collect, &g, false), 2, "two per round");
+		ASSERT_EQ(g.tags[0], (__u64)i, "ring 0 first");
+		ASSERT_EQ(g.tags[1], 1000 + (__u64)i, "then ring 1");
+	}
+	ASSERT_TRUE(prod[0] > 2 * SIZE, "wrapped more than once");
+	ASSERT_EQ(cons[0], prod[0], "all consumed");
+	ring_set__free(s);
+}
+
+/* A record that came in after a newer one was handed out is counted. */
+static void test_late_record_counted(void)
+{
+	struct ring_set *s = fresh();
+	struct got g = {};
+
+	ASSERT_TRUE(s, "ring set");
+	put(0, 1, 50 * MS);
+	clock_now = 1000 * MS;
+	ASSERT_EQ(ring_set__consume(s, collect, &g, false), 1, "first");
+	put(1, 2, 40 * MS); /* stamped before the one handed out: late */
+	put(1, 3, 60 * MS);
+	ASSERT_EQ(ring_set__consume(s, collect, &g, false), 2, "late one still handed out");
+	ASSERT_TRUE(got_is(&g, (const __u64[]){ 1, 2, 3 }, 3), "as they came");
+	ASSERT_EQ(ring_set__reordered(s), 1, "one out of order");
+	ring_set__free(s);
+}
+
+/* The callback's non-zero return ends the pass; what it was handed is consumed. */
+static void test_callback_stops(void)
+{
+	struct ring_set *s = fresh();
+	struct got g = { .stop_after = 2 };
+
+	ASSERT_TRUE(s, "ring set");
+	put(0, 1, 1 * MS);
+	put(0, 2, 2 * MS);
+	put(0, 3, 3 * MS);
+	clock_now = 1000 * MS;
+	ASSERT_EQ(ring_set__consume(s, collect, &g, false), 7, "the callback's value");
+	ASSERT_EQ(cons[0], 2 * 24, "two consumed");
+	g.stop_after = 0;
+	ASSERT_EQ(ring_set__consume(s, collect, &g, false), 1, "the rest");
+	ASSERT_TRUE(got_is(&g, (const __u64[]){ 1, 2, 3 }, 3), "each once");
+	ring_set__free(s);
+}
+
+int main(void)
+{
+	RUN_TEST(test_time_order_across_rings);
+	RUN_TEST(test_recent_record_held);
+	RUN_TEST(test_busy_record_blocks);
+	RUN_TEST(test_discarded_skipped);
+	RUN_TEST(test_wrap_around);
+	RUN_TEST(test_late_record_counted);
+	RUN_TEST(test_callback_stops);
+	TEST_EXIT();
+}

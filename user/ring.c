@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ring.c - per-CPU BPF ring buffers merged into one stream by record time.
+ *
+ * The layout is the kernel's (kernel/bpf/ringbuf.c): a consumer page we
+ * write, a producer page, then the data pages mapped twice in a row so that a
+ * record that wraps reads as one piece. Each record has an 8-byte header: its
+ * length with a busy bit (reserved, not yet committed) and a discard bit.
+ */
+#include "ring.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <linux/bpf.h>
+
+enum head { H_EMPTY, H_BUSY, H_HAVE };
+
+struct ring {
+	unsigned long *cons;  /* consumer position, ours to advance */
+	unsigned long *prod;  /* producer position */
+	__u8 *data;
+	unsigned long mask;
+	unsigned long pos;    /* our consumer position */
+	unsigned long seen;   /* producer position when last read */
+	__u64 seen_at;        /* the clock just before that read */
+	enum head head;       /* what sits at pos (of what was seen) */
+	void *rec;            /* H_HAVE: the record, its length, its stamp */
+	__u32 len;
+	__u64 ts;
+	void *map_cons, *map_prod; /* our mappings; NULL for memory rings */
+	size_t prod_len;
+};
+
+struct ring_set {
+	struct ring *r;
+	int n;
+	size_t ts_off;
+	__u64 (*clock)(void);
+	__u64 last_ts, reordered;
+	bool held;
+	int epfd;
+};
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* The time first, then the position: anything stamped later than margin after it is not in yet. */
+static void observe(struct ring_set *s, struct ring *r)
+{
+	r->seen_at = s->clock();
+	r->seen = __atomic_load_n(r->prod, __ATOMIC_ACQUIRE);
+}
+
+static void advance(struct ring *r, __u32 len)
+{
+	r->pos += (len + BPF_RINGBUF_HDR_SZ + 7) & ~7ul;
+	__atomic_store_n(r->cons, r->pos, __ATOMIC_RELEASE);
+}
+
+static void read_head(struct ring_set *s, struct ring *r)
+{
+	__u32 hdr, len;
+
+	while (r->pos != r->seen) {
+		hdr = __atomic_load_n((__u32 *)(r->data + (r->pos & r->mask)), __ATOMIC_ACQUIRE);
+		if (hdr & BPF_RINGBUF_BUSY_BIT) {
+			r->head = H_BUSY;
+			return;
+		}
+		len = hdr & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+		if (hdr & BPF_RINGBUF_DISCARD_BIT) {
+			advance(r, len);
+			continue;
+		}
+		r->rec = r->data + (r->pos & r->mask) + BPF_RINGBUF_HDR_SZ;
+		r->len = len;
+		if (len >= s->ts_off + sizeof(__u64))
+			memcpy(&r->ts, (__u8 *)r->rec + s->ts_off, sizeof(r->ts));
+		else
+			r->ts = s->last_ts; /* no stamp: keep it where it is */
+		r->head = H_HAVE;
+		return;
+	}
+	r->head = H_EMPTY;
+}
+
+static int set_alloc(int n, size_t size, size_t ts_off, struct ring_set **out)
+{
+	struct ring_set *s;
+
+	if (n <= 0 || !size || (size & (size - 1)))
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->r = calloc(n, sizeof(*s->r));
+	if (!s->r) {
+		free(s);
+		return -ENOMEM;
+	}
+	s->n = n;
+	s->ts_off = ts_off;
+	s->clock = mono_ns;
+	s->epfd = -1;
+	*out = s;
+	return 0;
+}
+
+int ring_set__new(const int *fds, int n, size_t size, size_t ts_off, struct ring_set **out)
+{
+	size_t page = sysconf(_SC_PAGESIZE);
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct ring_set *s;
+	struct ring *r;
+	int i, ret;
+
+	ret = set_alloc(n, size, ts_off, &s);
+	if (ret)
+		return ret;
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epfd < 0)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		r = &s->r[i];
+		r->map_cons = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fds[i], 0);
+		if (r->map_cons == MAP_FAILED) {
+			r->map_cons = NULL;
+			goto fail;
+		}
+		r->prod_len = page + 2 * size;
+		r->map_prod = mmap(NULL, r->prod_len, PROT_READ, MAP_SHARED, fds[i], page);
+		if (r->map_prod == MAP_FAILED) {
+			r->map_prod = NULL;
+			goto fail;
+		}
+		r->cons = r->map_cons;
+		r->prod = r->map_prod;
+		r->data = (__u8 *)r->map_prod + page;
+		r->mask = size - 1;
+		r->pos = r->seen = __atomic_load_n(r->cons, __ATOMIC_ACQUIRE);
+		ev.data.u32 = i;
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fds[i], &ev))
+			goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	ret = -errno;
+	ring_set__free(s);
+	return ret;
+}
+
+int ring_set__new_mem(int n, size_t size, size_t ts_off, unsigned long **cons,
+		      unsigned long **prod, void **data, __u64 (*clock)(void),
+		      struct ring_set **out)
+{
+	struct ring_set *s;
+	int i, ret;
+
+	ret = set_alloc(n, size, ts_off, &s);
+	if (ret)
+		return ret;
+	if (clock)
+		s->clock = clock;
+	for (i = 0; i < n; i++) {
+		s->r[i].cons = cons[i];
+		s->r[i].prod = prod[i];
+		s->r[i].data = data[i];
+		s->r[i].mask = size - 1;
+		s->r[i].pos = s->r[i].seen = *cons[i];
+	}
+	*out = s;
+	return 0;
+}
+
+void ring_set__free(struct ring_set *s)
+{
+	size_t page = sysconf(_SC_PAGESIZE);
+	int i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->n; i++) {
+		if (s->r[i].map_cons)
+			munmap(s->r[i].map_cons, page);
+		if (s->r[i].map_prod)
+			munmap(s->r[i].map_prod, s->r[i].prod_len);
+	}
+	if (s->epfd >= 0)
+		close(s->epfd);
+	free(s->r);
+	free(s);
+}
+
+/*
+ * The oldest record goes first, and the records after it in its ring follow
+ * while none of the other rings could hold an older one: one with a record
+ * waiting bounds the run by that record's stamp; an empty one by the time it
+ * was seen empty, less the margin; one whose next record is reserved but not
+ * yet written stops everything (its stamp is not known). When the bound
+ * comes from a ring seen empty earlier, that ring is looked at again once.
+ */
+int ring_set__consume(struct ring_set *s, ring_sample_fn fn, void *ctx, bool all)
+{
+	bool looked = true;
+	struct ring *r, *best;
+	__u64 bound;
+	int i, cnt = 0, ret;
+
+	s->held = false;
+	for (i = 0; i < s->n; i++) {
+		observe(s, &s->r[i]);
+		read_head(s, &s->r[i]);
+	}
+	for (;;) {
+		best = NULL;
+		for (i = 0; i < s->n; i++) {
+			r = &s->r[i];
+			if (r->head == H_HAVE && (!best || r->ts < best->ts))
+				best = r;
+		}
+		if (!best) {
+			for (i = 0; i < s->n; i++)
+				s->held |= s->r[i].head == H_BUSY;
+			return cnt;
+		}
+		bound = ~0ull;
+		for (i = 0; i < s->n; i++) {
+			r = &s->r[i];
+			if (r == best)
+				continue;
+			if (r->head == H_HAVE) {
+				if (r->ts < bound)
+					bound = r->ts;
+			} else if (all) {
+				continue;
+			} else if (r->head == H_BUSY) {
+				bound = 0;
+			} else if (r->seen_at - RING_MARGIN_NS < bound) {
+				bound = r->seen_at > RING_MARGIN_NS ? r->seen_at - RING_MARGIN_NS : 0;
+			}
+		}
+		if (best->ts > bound) {
+			if (looked) {
+				s->held = true;
+				return cnt;
+			}
+			for (i = 0; i < s->n; i++) {
+				r = &s->r[i];
+				if (r != best && r->head != H_HAVE) {
+					observe(s, r);
+					read_head(s, r);
+				}
+			}
+			looked = true;
+			continue;
+		}
+		looked = false;
+		do {
+			if (best->ts < s->last_ts)
+				s->reordered++;
+			else
+				s->last_ts = best->ts;
+			ret = fn(ctx, best->rec, best->len);
+			advance(best, best->len);
+			cnt++;
+			if (ret)
+				return ret;
+			read_head(s, best);
+			if (best->head == H_EMPTY) {
+				observe(s, best);
+				read_head(s, best);
+			}
+		} while (best->head == H_HAVE && best->ts <= bound);
+	}
+}
+
+bool ring_set__held(const struct ring_set *s)
+{
+	return s->held;
+}
+
+int ring_set__epoll_fd(const struct ring_set *s)
+{
+	return s->epfd;
+}
+
+__u64 ring_set__reordered(const struct ring_set *s)
+{
+	return s->reordered;
+}

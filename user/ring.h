@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ring.h - the per-CPU BPF ring buffers, read as one stream in time order.
+ *
+ * One shared ring made every traced CPU take the same lock and write the same
+ * producer position per event (two threads on two CPUs: +45% per malloc over
+ * one). Per CPU there is no sharing, but a free on one CPU and the malloc on
+ * another that returns the same address would be read in either order. So
+ * each record carries the time it was stamped (bpf_ktime_get_ns(), taken just
+ * before it is reserved) and the rings are merged by it: a record is handed
+ * out only when every other ring is known to hold nothing older, that is it
+ * has an older-or-equal record waiting, or it was seen empty at a time more
+ * than RING_MARGIN_NS after this record's stamp.
+ *
+ * Owns: the mappings of each ring and the epoll fd over them. Must not: know
+ * what a record means beyond the stamp at ts_off.
+ */
+#ifndef LEAKTRACE_RING_H
+#define LEAKTRACE_RING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+/*
+ * How long a record may take from its stamp to its reservation in the ring:
+ * a few BPF instructions, plus whatever interrupt (and soft interrupt work on
+ * its way out) lands between them. A record later than that is handed out of
+ * order and counted (ring_set__stats).
+ */
+#define RING_MARGIN_NS (5 * 1000000ull)
+
+struct ring_set;
+
+/* Return 0 to go on; anything else stops the pass and is returned from it. */
+typedef int (*ring_sample_fn)(void *ctx, void *data, size_t len);
+
+/* Map the rings (BPF_MAP_TYPE_RINGBUF fds, each size bytes). */
+int ring_set__new(const int *fds, int n, size_t size, size_t ts_off, struct ring_set **out);
+
+/*
+ * For tests: rings laid out in plain memory as the kernel maps them. Ring i
+ * is cons[i] (consumer position), prod[i] (producer position) and data[i],
+ * 2 * size bytes where the second half mirrors the first. clock gives now.
+ */
+int ring_set__new_mem(int n, size_t size, size_t ts_off, unsigned long **cons,
+		      unsigned long **prod, void **data, __u64 (*clock)(void),
+		      struct ring_set **out);
+
+void ring_set__free(struct ring_set *s);
+
+/*
+ * Hand the records out in time order until the rings are empty, or what is
+ * left is too recent to order (ring_set__held then says so), or fn returns
+ * non-zero. all: hand out every record present (in time order among them),
+ * recent or not: for the last pass. Returns the records handed out, or fn's
+ * non-zero return.
+ */
+int ring_set__consume(struct ring_set *s, ring_sample_fn fn, void *ctx, bool all);
+
+/* Records were left in the last pass only because they were too recent. */
+bool ring_set__held(const struct ring_set *s);
+
+/* An fd that polls readable when any ring has been woken. */
+int ring_set__epoll_fd(const struct ring_set *s);
+
+/* Records handed out with a stamp older than one handed out before them. */
+__u64 ring_set__reordered(const struct ring_set *s);
+
+#endif /* LEAKTRACE_RING_H */
