@@ -61,10 +61,20 @@ static void observe(struct ring_set *s, struct ring *r)
 	r->seen = __atomic_load_n(r->prod, __ATOMIC_ACQUIRE);
 }
 
+/*
+ * Past a record. The kernel reads the consumer position at every reserve:
+ * written per record, its cache line would move between the consumer's CPU
+ * and the producers' at every event. publish() writes it once per run.
+ */
 static void advance(struct ring *r, __u32 len)
 {
 	r->pos += (len + BPF_RINGBUF_HDR_SZ + 7) & ~7ul;
-	__atomic_store_n(r->cons, r->pos, __ATOMIC_RELEASE);
+}
+
+static void publish(struct ring *r)
+{
+	if (__atomic_load_n(r->cons, __ATOMIC_RELAXED) != r->pos)
+		__atomic_store_n(r->cons, r->pos, __ATOMIC_RELEASE);
 }
 
 static void read_head(struct ring_set *s, struct ring *r)
@@ -148,6 +158,12 @@ int ring_set__new(const int *fds, int n, size_t size, size_t ts_off, struct ring
 		r->data = (__u8 *)r->map_prod + page;
 		r->mask = size - 1;
 		r->pos = r->seen = __atomic_load_n(r->cons, __ATOMIC_ACQUIRE);
+		/*
+		 * Edge-triggered: records held back for their order keep a ring
+		 * readable, and a level-triggered poll would spin on them.
+		 * ring_set__consume takes the edges.
+		 */
+		ev.events = EPOLLIN | EPOLLET;
 		ev.data.u32 = i;
 		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fds[i], &ev))
 			goto fail;
@@ -213,10 +229,14 @@ void ring_set__free(struct ring_set *s)
 int ring_set__consume(struct ring_set *s, ring_sample_fn fn, void *ctx, bool all)
 {
 	bool looked = true;
+	struct epoll_event evs[16];
 	struct ring *r, *best;
 	__u64 bound;
 	int i, cnt = 0, ret;
 
+	if (s->epfd >= 0)
+		while (epoll_wait(s->epfd, evs, 16, 0) == 16)
+			;
 	s->held = false;
 	for (i = 0; i < s->n; i++) {
 		observe(s, &s->r[i]);
@@ -230,8 +250,10 @@ int ring_set__consume(struct ring_set *s, ring_sample_fn fn, void *ctx, bool all
 				best = r;
 		}
 		if (!best) {
-			for (i = 0; i < s->n; i++)
+			for (i = 0; i < s->n; i++) {
 				s->held |= s->r[i].head == H_BUSY;
+				publish(&s->r[i]); /* discarded records */
+			}
 			return cnt;
 		}
 		bound = ~0ull;
@@ -252,6 +274,8 @@ int ring_set__consume(struct ring_set *s, ring_sample_fn fn, void *ctx, bool all
 		}
 		if (best->ts > bound) {
 			if (looked) {
+				for (i = 0; i < s->n; i++)
+					publish(&s->r[i]);
 				s->held = true;
 				return cnt;
 			}
@@ -274,14 +298,17 @@ int ring_set__consume(struct ring_set *s, ring_sample_fn fn, void *ctx, bool all
 			ret = fn(ctx, best->rec, best->len);
 			advance(best, best->len);
 			cnt++;
-			if (ret)
+			if (ret) {
+				publish(best);
 				return ret;
+			}
 			read_head(s, best);
 			if (best->head == H_EMPTY) {
 				observe(s, best);
 				read_head(s, best);
 			}
 		} while (best->head == H_HAVE && best->ts <= bound);
+		publish(best);
 	}
 }
 
