@@ -225,11 +225,11 @@ struct walk {
 	__u32 max, n;
 };
 
-/* One frame per call, through bpf_loop(): verified once, whatever the call sites. */
-static long walk_frame(__u32 idx, struct walk *w)
+/* Frame i from the frame pointer w->bp; non-zero: the walk ends. */
+static __always_inline long walk_step(__u32 i, struct walk *w)
 {
-	__u32 i = idx + 1, off;
 	__u64 bp = w->bp, next, ret;
+	__u32 off;
 
 	if (i >= w->max || i >= LT_MAX_FRAMES || bp < w->sp || bp >= w->sp + STACK_SPAN || (bp & 7))
 		return 1;
@@ -267,6 +267,18 @@ static long walk_frame(__u32 idx, struct walk *w)
 	return 0;
 }
 
+/*
+ * The first frames are walked inline; the rest, one per call through
+ * bpf_loop() (verified once, whatever their number), which costs an
+ * indirect call per frame with this kernel's mitigations.
+ */
+#define WALK_INLINE 8
+
+static long walk_frame(__u32 idx, struct walk *w)
+{
+	return walk_step(idx + 1 + WALK_INLINE, w);
+}
+
 static __always_inline __u32 event_stack_regs(struct lt_event *e, __u64 ip, __u64 sp, __u64 bp)
 {
 	__u32 zero = 0;
@@ -278,10 +290,17 @@ static __always_inline __u32 event_stack_regs(struct lt_event *e, __u64 ip, __u6
 		.max = max_frames,
 		.n = 1,
 	};
+	__u32 i;
 
 	e->frames[0] = ip;
-	if (w.wb)
-		bpf_loop(LT_MAX_FRAMES - 1, walk_frame, &w, 0);
+	if (!w.wb)
+		goto out;
+#pragma unroll
+	for (i = 1; i <= WALK_INLINE; i++)
+		if (walk_step(i, &w))
+			goto out;
+	bpf_loop(LT_MAX_FRAMES - 1 - WALK_INLINE, walk_frame, &w, 0);
+out:
 	e->nframes = w.n;
 	return w.n * sizeof(__u64);
 }
