@@ -992,7 +992,7 @@ static int run_loop(struct app *a, int *exit_code)
 			timeout = (next_sample - now) / 1000000;
 		/* Records held back for their order are due within the margin. */
 		if (tracer__held(a->tr) && timeout > (int)(RING_MARGIN_NS / 1000000) + 1)
-			timeout = RING_MARGIN_NS / 1000000 + 1;
+			timeout = RING_MARGIN_NS / 1000000 + 1; /* whole ms: 1 */
 		epoll_wait(a->epfd, evs, 4, more ? 0 : timeout);
 		more = consume(a, SLICE_LOOP_NS, false);
 		if (handle_signals(a))

@@ -7,10 +7,11 @@
  * one). Per CPU there is no sharing, but a free on one CPU and the malloc on
  * another that returns the same address would be read in either order. So
  * each record carries the time it was stamped (bpf_ktime_get_ns(), taken just
- * before it is reserved) and the rings are merged by it: a record is handed
- * out only when every other ring is known to hold nothing older, that is it
- * has an older-or-equal record waiting, or it was seen empty at a time more
- * than RING_MARGIN_NS after this record's stamp.
+ * after its space in the ring is reserved) and the rings are merged by it: a
+ * record is handed out only when every other ring is known to hold nothing
+ * older, that is it has an older-or-equal record waiting, or it was seen
+ * empty at a time more than RING_MARGIN_NS after this record's stamp. A
+ * reserved record not yet written stops the merge until it is.
  *
  * Owns: the mappings of each ring and the epoll fd over them. Must not: know
  * what a record means beyond the stamp at ts_off.
@@ -23,12 +24,15 @@
 #include <linux/types.h>
 
 /*
- * How long a record may take from its stamp to its reservation in the ring:
- * a few BPF instructions, plus whatever interrupt (and soft interrupt work on
- * its way out) lands between them. A record later than that is handed out of
- * order and counted (ring_set__stats).
+ * A record reserved before the consumer reads the producer position is seen
+ * (as one in progress), so its stamp cannot be older than that read: the
+ * margin covers only the store of that position still being on its way out
+ * of the producer's CPU, and clocks of two CPUs apart. Records held back by
+ * it are at most this recent; at a million syscall events a second (1.6 KiB
+ * each) 5 ms of them filled an 8 MiB ring. A record later than the margin is
+ * handed out of order and counted (ring_set__reordered).
  */
-#define RING_MARGIN_NS (5 * 1000000ull)
+#define RING_MARGIN_NS (100 * 1000ull)
 
 struct ring_set;
 
