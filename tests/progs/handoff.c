@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * handoff.c - blocks allocated on one CPU and freed on another, the address
+ * coming back at once: the order leaktrace's per-CPU rings must be merged in.
+ *
+ * Thread A, pinned to one CPU, mallocs a block above glibc's mmap threshold
+ * (so free() unmaps it and the next malloc usually gets the same address back)
+ * and hands it to thread B, pinned to another CPU, which frees it; then A
+ * mallocs the next. The allocation on A's CPU and the free on B's alternate
+ * on the same address: read ring by ring, each free would land on the wrong
+ * allocation. A keeps the last block (keep_last), the one leak:
+ *
+ *   handoff [-n ROUNDS]   prints "reused=R rounds=N" (how often the address
+ *                         came back) and exits 0; 2 if there are not two CPUs
+ *   handoff --expect      the leak, as leaky --expect prints it
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK (256 * 1024) /* above the mmap threshold (128 KiB) */
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static void *mailbox;   /* a block for B to free */
+static int done;
+static int cpu_a, cpu_b;
+
+static int pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+static void *freer(void *arg)
+{
+	void *p;
+
+	(void)arg;
+	if (pin(cpu_b))
+		exit(2);
+	pthread_mutex_lock(&mu);
+	for (;;) {
+		while (!mailbox && !done)
+			pthread_cond_wait(&cv, &mu);
+		if (!mailbox)
+			break;
+		p = mailbox;
+		free(p);
+		mailbox = NULL;
+		pthread_cond_broadcast(&cv);
+	}
+	pthread_mutex_unlock(&mu);
+	return NULL;
+}
+
+static __attribute__((noinline)) void *alloc_block(void)
+{
+	void *p = malloc(BLOCK);
+
+	if (p)
+		memset(p, 1, 64);
+	return p;
+}
+
+static __attribute__((noinline)) void *keep_last(void)
+{
+	return alloc_block();
+}
+
+int main(int argc, char **argv)
+{
+	long rounds = 2000, i, reused = 0;
+	void *p, *prev = NULL, *last;
+	cpu_set_t avail;
+	pthread_t b;
+	int c, n = 0;
+
+	if (argc > 1 && !strcmp(argv[1], "--expect")) {
+		printf("{\"func\":\"alloc_block\",\"bytes\":%d,\"count\":1}\n", BLOCK);
+		return 0;
+	}
+	if (argc > 2 && !strcmp(argv[1], "-n"))
+		rounds = atol(argv[2]);
+	if (sched_getaffinity(0, sizeof(avail), &avail))
+		return 2;
+	for (c = 0; c < CPU_SETSIZE && n < 2; c++) {
+		if (!CPU_ISSET(c, &avail))
+			continue;
+		if (n++ == 0)
+			cpu_a = c;
+		else
+			cpu_b = c;
+	}
+	if (n < 2) {
+		fprintf(stderr, "handoff: needs two CPUs\n");
+		return 2;
+	}
+	if (pin(cpu_a) || pthread_create(&b, NULL, freer, NULL))
+		return 2;
+	for (i = 0; i < rounds; i++) {
+		p = alloc_block();
+		if (!p)
+			return 1;
+		reused += p == prev;
+		prev = p;
+		pthread_mutex_lock(&mu);
+		mailbox = p;
+		pthread_cond_broadcast(&cv);
+		while (mailbox)
+			pthread_cond_wait(&cv, &mu);
+		pthread_mutex_unlock(&mu);
+	}
+	last = keep_last();
+	reused += last == prev;
+	pthread_mutex_lock(&mu);
+	done = 1;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+	pthread_join(b, NULL);
+	printf("reused=%ld rounds=%ld\n", reused, rounds + 1);
+	fflush(stdout);
+	return last ? 0 : 1;
+}
