@@ -42,7 +42,7 @@ static const char usage_text[] =
 	"                            ones are counted as untracked and reported\n"
 	"      --max-stacks N        distinct stacks kept (default 200000)\n"
 	"      --ringbuf-size SIZE   BPF ring buffers of all CPUs together, a power of two\n"
-	"                            (default 16MiB; one per CPU, each at least 4KiB)\n"
+	"                            (default 32MiB; one per CPU, each at least 4KiB)\n"
 	"      --max-frames N        frames per stack, 1-32 (default 32)\n"
 	"      --no-pid              folded output: root frame is comm alone (merge workers)\n"
 	"      --value bytes|count   folded/pprof mem and map values: bytes (default) or counts\n"
@@ -343,7 +343,11 @@ static void options__defaults(struct options *o)
 	o->interval_ns = 10 * NSEC_PER_SEC;
 	o->max_tracked = 2000000;
 	o->max_stacks = 200000;
-	o->ringbuf_size = 16 << 20;
+	/*
+	 * A ring per CPU: one busy thread's bursts land in one ring, so the
+	 * budget is twice what a single shared ring needed (16 MiB).
+	 */
+	o->ringbuf_size = 32 << 20;
 	o->max_frames = LT_MAX_FRAMES;
 	o->limit[0] = 1 << 20;  /* mem: 1 MiB/s */
 	o->limit[1] = 4 << 20;  /* map: 4 MiB/s */

@@ -362,7 +362,7 @@ fault_kill_storm() {
 # maps snapshot, interned stacks, comm) is more than that, so a tracer that kept
 # any of it per process crosses the bound; allocator noise stays under it.
 # - The measure is RssAnon, the memory the tracer allocates, where a leak shows.
-#   VmRSS (printed too) adds RssFile: the BPF ring buffer (fixed, 2 x 16 MiB,
+#   VmRSS (printed too) adds RssFile: the BPF ring buffers (fixed, 2 x 32 MiB,
 #   resident from the start) and the ELF and debug files the symbolizer maps
 #   (page cache, shared and reclaimable, bounded by its module LRU, growing with
 #   whatever other programs the host runs meanwhile).
@@ -576,7 +576,7 @@ fault_max_tracked() {
 # full, so that both the exit and the fork are lost: the newcomer's blocks must
 # not land on what the tracer still holds of the old one.
 fault_pid_reuse() {
-	local t="faults[pid reuse]" lt a b i rc got lost comm
+	local t="faults[pid reuse]" lt a b i rc got lost comm cpu storms
 	lt_bg "$T/p.out" "$T/p.err" -a 0 -f json -o "$T/p.json"
 	lt=$LT_PID
 	if ! wait_s 60 lt_attached "$T/p.err"; then
@@ -592,13 +592,21 @@ fault_pid_reuse() {
 	check "$t: the first process at pid $a is traced exactly (5 blocks, 555 bytes)" \
 		"mem_bytes mem_count = $got" [ "$got" = "555 5" ]
 
-	# The consumer stops; a storm fills the ring; the first process exits and
+	# The consumer stops; a storm fills the rings; the first process exits and
 	# the second is forked at its pid (the next pid after ns_last_pid), unseen.
+	# Each CPU has its ring: a storm pinned to each fills them all.
 	kill -STOP "$lt"
-	"$STORM" --threads 1 --seconds 1 >/dev/null 2>&1
+	storms=()
+	for cpu in $(seq 0 $(($(nproc) - 1))); do
+		taskset -c "$cpu" "$STORM" --threads 1 --seconds 1 >/dev/null 2>&1 &
+		storms+=($!)
+	done
+	wait "${storms[@]}"
 	# The storm's large records leave a gap that small ones (an exit) still fit in:
-	# short processes fill it with fork, exec and exit records.
-	for i in $(seq 20); do /bin/true; done
+	# short processes fill it with fork, exec and exit records, on every CPU.
+	for cpu in $(seq 0 $(($(nproc) - 1))); do
+		for i in $(seq 20); do taskset -c "$cpu" /bin/true; done
+	done
 	touch "$T/p.a-go"
 	reap "$a" 10; rc=$RC
 	check "$t: the first process exits 0" "exit $rc" [ "$rc" = 0 ]
