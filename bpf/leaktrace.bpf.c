@@ -634,7 +634,12 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	BPF_CORE_READ_STR_INTO(&e->comm, p, comm);
 	event_send(e, 0, true);
 	bpf_map_delete_elem(&rss, &tgid);
-	if (filter_pids && follow_forks)
+	/*
+	 * -p PID means that process: a later one given its pid is not traced
+	 * (the suite's churn once gave a traced storm's pid to another process,
+	 * whose calls then counted against the storm's).
+	 */
+	if (filter_pids)
 		bpf_map_delete_elem(&pids, &tgid);
 	return 0;
 }
