@@ -382,7 +382,13 @@ static __always_inline void event_send(struct lt_event *e, __u32 frame_bytes, bo
 	barrier_var(len);
 	if (len > LT_SYS_EVENT_LEN)
 		len = LT_SYS_EVENT_LEN;
-	bpf_dynptr_write(&dp, 0, e, len, 0);
+	if (bpf_dynptr_write(&dp, 0, e, len, 0)) {
+		/* Not expected (len fits the reservation): never send stale ring bytes. */
+		bpf_ringbuf_discard_dynptr(&dp, 0);
+		__sync_fetch_and_add(&lost_seq, 1);
+		stat_inc(LT_STAT_LOST_EVENTS);
+		return;
+	}
 	bpf_ringbuf_submit_dynptr(&dp, flags);
 	if (e->flags & LT_F_AFTER_LOSS)
 		lost_seq_told = seq;

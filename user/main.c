@@ -454,8 +454,8 @@ static int handle_sample(void *ctx, void *data, size_t len)
 }
 
 /*
- * libbpf's consume loop runs until the ring is empty, which under a load
- * faster than the consumer is never: reports, growth samples and signals
+ * A consume pass that ran until the rings were empty would, under a load
+ * faster than the consumer, never end: reports, growth samples and signals
  * would wait forever. Each pass is cut after its time slice (checked every
  * 1024 events); the record that ends it is handled first.
  */
@@ -1142,7 +1142,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < a.opt.npids; i++)
 		tracer__add_pid(a.tr, a.opt.pids[i]);
 	if (add_ring_to_epoll(&a)) {
-		die_runtime("cannot poll the ring buffer: %s", strerror(errno));
+		die_runtime("cannot poll the ring buffers: %s", strerror(errno));
 		goto out;
 	}
 	if (a.opt.kinds & (1u << LT_KIND_MEM)) {

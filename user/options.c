@@ -42,7 +42,7 @@ static const char usage_text[] =
 	"                            ones are counted as untracked and reported\n"
 	"      --max-stacks N        distinct stacks kept (default 200000)\n"
 	"      --ringbuf-size SIZE   BPF ring buffers of all CPUs together, a power of two\n"
-	"                            (default 32MiB; one per CPU, each at least 4KiB)\n"
+	"                            (default 32MiB; one per online CPU, each >= 4KiB)\n"
 	"      --max-frames N        frames per stack, 1-32 (default 32)\n"
 	"      --no-pid              folded output: root frame is comm alone (merge workers)\n"
 	"      --value bytes|count   folded/pprof mem and map values: bytes (default) or counts\n"

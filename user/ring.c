@@ -32,6 +32,7 @@ struct ring {
 	void *rec;            /* H_HAVE: the record, its length, its stamp */
 	__u32 len;
 	__u64 ts;
+	__u64 last;           /* stamp of the last record handed out from this ring */
 	void *map_cons, *map_prod; /* our mappings; NULL for memory rings */
 	size_t prod_len;
 };
@@ -104,11 +105,16 @@ static void read_head(struct ring_set *s, struct ring *r)
 	r->head = H_EMPTY;
 }
 
-static int set_alloc(int n, size_t size, size_t ts_off, struct ring_set **out)
+static bool pow2(size_t size)
+{
+	return size && !(size & (size - 1));
+}
+
+static int set_alloc(int n, size_t ts_off, struct ring_set **out)
 {
 	struct ring_set *s;
 
-	if (n <= 0 || !size || (size & (size - 1)))
+	if (n <= 0)
 		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -126,7 +132,8 @@ static int set_alloc(int n, size_t size, size_t ts_off, struct ring_set **out)
 	return 0;
 }
 
-int ring_set__new(const int *fds, int n, size_t size, size_t ts_off, struct ring_set **out)
+int ring_set__new(const int *fds, const size_t *sizes, int n, size_t ts_off,
+		  struct ring_set **out)
 {
 	size_t page = sysconf(_SC_PAGESIZE);
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -134,7 +141,10 @@ int ring_set__new(const int *fds, int n, size_t size, size_t ts_off, struct ring
 	struct ring *r;
 	int i, ret;
 
-	ret = set_alloc(n, size, ts_off, &s);
+	for (i = 0; i < n; i++)
+		if (!pow2(sizes[i]))
+			return -EINVAL;
+	ret = set_alloc(n, ts_off, &s);
 	if (ret)
 		return ret;
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -147,7 +157,7 @@ int ring_set__new(const int *fds, int n, size_t size, size_t ts_off, struct ring
 			r->map_cons = NULL;
 			goto fail;
 		}
-		r->prod_len = page + 2 * size;
+		r->prod_len = page + 2 * sizes[i];
 		r->map_prod = mmap(NULL, r->prod_len, PROT_READ, MAP_SHARED, fds[i], page);
 		if (r->map_prod == MAP_FAILED) {
 			r->map_prod = NULL;
@@ -156,7 +166,7 @@ int ring_set__new(const int *fds, int n, size_t size, size_t ts_off, struct ring
 		r->cons = r->map_cons;
 		r->prod = r->map_prod;
 		r->data = (__u8 *)r->map_prod + page;
-		r->mask = size - 1;
+		r->mask = sizes[i] - 1;
 		r->pos = r->seen = __atomic_load_n(r->cons, __ATOMIC_ACQUIRE);
 		/*
 		 * Edge-triggered: records held back for their order keep a ring
@@ -183,7 +193,9 @@ int ring_set__new_mem(int n, size_t size, size_t ts_off, unsigned long **cons,
 	struct ring_set *s;
 	int i, ret;
 
-	ret = set_alloc(n, size, ts_off, &s);
+	if (!pow2(size))
+		return -EINVAL;
+	ret = set_alloc(n, ts_off, &s);
 	if (ret)
 		return ret;
 	if (clock)
@@ -218,21 +230,29 @@ void ring_set__free(struct ring_set *s)
 	free(s);
 }
 
+/* Records handed out before the consumer position is written (once per run, and every so many). */
+#define RING_PUBLISH_EVERY 256
+
 /*
  * The oldest record goes first, and the records after it in its ring follow
  * while none of the other rings could hold an older one: one with a record
  * waiting bounds the run by that record's stamp; an empty one by the time it
  * was seen empty, less the margin; one whose next record is reserved but not
- * yet written stops everything (its stamp is not known). When the bound
- * comes from a ring seen empty earlier, that ring is looked at again once.
+ * yet written by the stamp of the last record handed out from it (the one
+ * being written was reserved, so stamped, after that). When the bound comes
+ * from a ring seen empty earlier, that ring is looked at again once.
+ * all: every record stamped before the pass began (cut) goes, without
+ * waiting for rings seen empty or in the middle of a write; a record that
+ * reaches a ring after the pass began was reserved after the cut, so
+ * stamped after it, and is left for the next pass.
  */
 int ring_set__consume(struct ring_set *s, ring_sample_fn fn, void *ctx, bool all)
 {
-	bool looked = true;
+	__u64 cut = all ? s->clock() : ~0ull, bound, lim;
 	struct epoll_event evs[16];
 	struct ring *r, *best;
-	__u64 bound;
-	int i, cnt = 0, ret;
+	int i, cnt = 0, ret, run;
+	bool looked = true;
 
 	if (s->epfd >= 0)
 		while (epoll_wait(s->epfd, evs, 16, 0) == 16)
@@ -256,21 +276,21 @@ int ring_set__consume(struct ring_set *s, ring_sample_fn fn, void *ctx, bool all
 			}
 			return cnt;
 		}
-		bound = ~0ull;
+		bound = cut;
 		for (i = 0; i < s->n; i++) {
 			r = &s->r[i];
 			if (r == best)
 				continue;
-			if (r->head == H_HAVE) {
-				if (r->ts < bound)
-					bound = r->ts;
-			} else if (all) {
+			if (r->head == H_HAVE)
+				lim = r->ts;
+			else if (all)
 				continue;
-			} else if (r->head == H_BUSY) {
-				bound = 0;
-			} else if (r->seen_at - RING_MARGIN_NS < bound) {
-				bound = r->seen_at > RING_MARGIN_NS ? r->seen_at - RING_MARGIN_NS : 0;
-			}
+			else if (r->head == H_BUSY)
+				lim = r->last;
+			else
+				lim = r->seen_at > RING_MARGIN_NS ? r->seen_at - RING_MARGIN_NS : 0;
+			if (lim < bound)
+				bound = lim;
 		}
 		if (best->ts > bound) {
 			if (looked) {
@@ -290,11 +310,13 @@ int ring_set__consume(struct ring_set *s, ring_sample_fn fn, void *ctx, bool all
 			continue;
 		}
 		looked = false;
+		run = 0;
 		do {
 			if (best->ts < s->last_ts)
 				s->reordered++;
 			else
 				s->last_ts = best->ts;
+			best->last = best->ts;
 			ret = fn(ctx, best->rec, best->len);
 			advance(best, best->len);
 			cnt++;
@@ -302,6 +324,8 @@ int ring_set__consume(struct ring_set *s, ring_sample_fn fn, void *ctx, bool all
 				publish(best);
 				return ret;
 			}
+			if (++run % RING_PUBLISH_EVERY == 0)
+				publish(best);
 			read_head(s, best);
 			if (best->head == H_EMPTY) {
 				observe(s, best);

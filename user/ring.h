@@ -39,8 +39,9 @@ struct ring_set;
 /* Return 0 to go on; anything else stops the pass and is returned from it. */
 typedef int (*ring_sample_fn)(void *ctx, void *data, size_t len);
 
-/* Map the rings (BPF_MAP_TYPE_RINGBUF fds, each size bytes). */
-int ring_set__new(const int *fds, int n, size_t size, size_t ts_off, struct ring_set **out);
+/* Map the rings (BPF_MAP_TYPE_RINGBUF fds, ring i sizes[i] bytes, a power of two). */
+int ring_set__new(const int *fds, const size_t *sizes, int n, size_t ts_off,
+		  struct ring_set **out);
 
 /*
  * For tests: rings laid out in plain memory as the kernel maps them. Ring i
@@ -56,9 +57,10 @@ void ring_set__free(struct ring_set *s);
 /*
  * Hand the records out in time order until the rings are empty, or what is
  * left is too recent to order (ring_set__held then says so), or fn returns
- * non-zero. all: hand out every record present (in time order among them),
- * recent or not: for the last pass. Returns the records handed out, or fn's
- * non-zero return.
+ * non-zero. all: hand out every record stamped before the pass began, recent
+ * or not, in time order, without waiting for records being written: for
+ * draining before a report. Returns the records handed out, or fn's non-zero
+ * return.
  */
 int ring_set__consume(struct ring_set *s, ring_sample_fn fn, void *ctx, bool all);
 

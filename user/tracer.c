@@ -2,7 +2,7 @@
 /*
  * tracer.c - load the BPF object, attach it, read it back, detach.
  *
- * Owns: the skeleton, every bpf_link, the ring buffer, tracefs mounting.
+ * Owns: the skeleton, every bpf_link, the per-CPU ring buffers, tracefs mounting.
  * Must not: aggregate, print reports, or leave anything attached: every path
  * out of tracer__new() and tracer__free() destroys what was made.
  */
@@ -39,6 +39,7 @@ struct tracer {
 	struct leaktrace_bpf *skel;
 	struct ring_set *rings;
 	int *ring_fds; /* one ring per possible CPU */
+	size_t *ring_sizes;
 	int nrings;
 	ring_sample_fn on_sample;
 	void *ctx;
@@ -196,35 +197,89 @@ static const char *load_hint(int e)
 }
 
 /*
- * A ring per possible CPU. --ringbuf-size is the budget of them all: each
- * gets the largest power of two that fits its share, and at least a page
- * (the kernel's smallest ring). Made before the load: the first serves as
- * the template of the BPF side's array of rings.
+ * Which of the n possible CPUs are online (/sys/devices/system/cpu/online,
+ * "0-3,8"); all of them if it cannot be read. Returns how many are.
+ */
+static int cpus_online(bool *on, int n)
+{
+	char buf[4096], *p, *end;
+	long a, b, i;
+	int count = 0;
+	FILE *f;
+
+	f = fopen("/sys/devices/system/cpu/online", "re");
+	if (!f || !fgets(buf, sizeof(buf), f)) {
+		if (f)
+			fclose(f);
+		for (i = 0; i < n; i++)
+			on[i] = true;
+		return n;
+	}
+	fclose(f);
+	for (p = buf; *p && *p != '\n';) {
+		a = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		b = a;
+		if (*end == '-')
+			b = strtol(end + 1, &end, 10);
+		for (i = a; i <= b && i < n; i++)
+			if (i >= 0 && !on[i]) {
+				on[i] = true;
+				count++;
+			}
+		p = *end == ',' ? end + 1 : end;
+	}
+	if (!count) {
+		for (i = 0; i < n; i++)
+			on[i] = true;
+		return n;
+	}
+	return count;
+}
+
+/*
+ * A ring per possible CPU. --ringbuf-size is the budget of those online at
+ * the start: each gets the largest power of two within its share, at least
+ * a page (the kernel's smallest ring). A CPU offline then gets one page
+ * (VMs often list far more possible CPUs than they run). Made before the
+ * load: the first serves as the template of the BPF side's array of rings.
  */
 static int ring_make(struct tracer *t, size_t total, size_t *each, char *err, size_t errlen)
 {
 	size_t page = sysconf(_SC_PAGESIZE), size = page;
-	int n = libbpf_num_possible_cpus(), fd, ret;
+	int n = libbpf_num_possible_cpus(), online, fd, ret;
+	bool *on;
 
 	if (n <= 0) {
 		set_err(err, errlen, "cannot count the possible CPUs: %s", strerror(-n));
 		return n < 0 ? n : -EINVAL;
 	}
-	while (size * 2 <= total / n)
-		size *= 2;
+	on = calloc(n, sizeof(*on));
 	t->ring_fds = calloc(n, sizeof(*t->ring_fds));
-	if (!t->ring_fds)
+	t->ring_sizes = calloc(n, sizeof(*t->ring_sizes));
+	if (!on || !t->ring_fds || !t->ring_sizes) {
+		free(on);
+		set_err(err, errlen, "cannot allocate the ring buffer table: %s", strerror(ENOMEM));
 		return -ENOMEM;
+	}
+	online = cpus_online(on, n);
+	while (size * 2 <= total / online)
+		size *= 2;
 	while (t->nrings < n) {
-		fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "lt_ring", 0, 0, size, NULL);
+		t->ring_sizes[t->nrings] = on[t->nrings] ? size : page;
+		fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "lt_ring", 0, 0,
+				    t->ring_sizes[t->nrings], NULL);
 		if (fd < 0) {
 			ret = -errno;
 			set_err(err, errlen, "cannot make a %zu-byte ring buffer (CPU %d): %s",
-				size, t->nrings, strerror(-ret));
+				t->ring_sizes[t->nrings], t->nrings, strerror(-ret));
+			free(on);
 			return ret;
 		}
 		t->ring_fds[t->nrings++] = fd;
 	}
+	free(on);
 	bpf_map__set_max_entries(t->skel->maps.rings, n);
 	bpf_map__set_inner_map_fd(t->skel->maps.rings, t->ring_fds[0]);
 	*each = size;
@@ -232,7 +287,7 @@ static int ring_make(struct tracer *t, size_t total, size_t *each, char *err, si
 }
 
 /* After the load: the rings into the BPF side's array, and mapped for reading. */
-static int ring_install(struct tracer *t, size_t size, char *err, size_t errlen)
+static int ring_install(struct tracer *t, char *err, size_t errlen)
 {
 	__u32 cpu;
 	int ret;
@@ -246,8 +301,8 @@ static int ring_install(struct tracer *t, size_t size, char *err, size_t errlen)
 			return ret;
 		}
 	}
-	ret = ring_set__new(t->ring_fds, t->nrings, size, offsetof(struct lt_event, ts_ns),
-			    &t->rings);
+	ret = ring_set__new(t->ring_fds, t->ring_sizes, t->nrings,
+			    offsetof(struct lt_event, ts_ns), &t->rings);
 	if (ret)
 		set_err(err, errlen, "cannot map the ring buffers: %s", strerror(-ret));
 	return ret;
@@ -302,7 +357,7 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 			load_hint(-ret));
 		goto fail;
 	}
-	ret = ring_install(t, ring_size, err, errlen);
+	ret = ring_install(t, err, errlen);
 	if (ret)
 		goto fail;
 	ret = ensure_tracefs(err, errlen);
@@ -389,6 +444,7 @@ void tracer__free(struct tracer *t)
 	for (i = 0; i < t->nrings; i++)
 		close(t->ring_fds[i]);
 	free(t->ring_fds);
+	free(t->ring_sizes);
 	all = calloc(tracer__nr_links(t), sizeof(*all));
 	for (i = 0; i < t->nsys; i++) {
 		if (all)

@@ -3,7 +3,7 @@
  * tracer.h - the BPF side as seen from user space: load, configure, attach
  * lifecycle tracepoints and allocator objects, read counters, detach.
  *
- * Owns: the skeleton, every link, the ring buffer. Must not: aggregate or
+ * Owns: the skeleton, every link, the per-CPU ring buffers. Must not: aggregate or
  * print reports. Every failure returns a negative errno and writes one
  * human-readable cause into the caller's buffer.
  */

@@ -67,4 +67,6 @@ res("exactly the kept block: %d bytes in 1, alloc_block <- keep_last" % want["by
     got == [(want["bytes"], want["count"], ["alloc_block", "keep_last"])],
     "mem stacks: %s" % got)
 PY
+	rc=$?
+	[ "$rc" = 0 ] || fail "$t: checker" "exit $rc (a report line it could not read?)"
 done
