@@ -55,7 +55,7 @@ static __u64 mono_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/* The time first, then the position: anything stamped later than margin after it is not in yet. */
+/* The time first, then the position: what is not in yet will be stamped after that time. */
 static void observe(struct ring_set *s, struct ring *r)
 {
 	r->seen_at = s->clock();
