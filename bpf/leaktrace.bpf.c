@@ -326,6 +326,13 @@ struct {
 	__type(value, __u32);
 } wake_armed SEC(".maps");
 
+/* A record that found no room: counted, and the next one sent is marked (LT_F_AFTER_LOSS). */
+static __always_inline void event_lost(void)
+{
+	__sync_fetch_and_add(&lost_seq, 1);
+	stat_inc(LT_STAT_LOST_EVENTS);
+}
+
 static __always_inline void event_send(struct lt_event *e, __u32 frame_bytes, bool urgent)
 {
 	__u64 len = sizeof(*e) + frame_bytes, avail, seq;
@@ -338,8 +345,7 @@ static __always_inline void event_send(struct lt_event *e, __u32 frame_bytes, bo
 		len = LT_SYS_EVENT_LEN;
 	if (!ring) {
 		/* Not possible (a ring per possible CPU): counted as lost, never silent. */
-		__sync_fetch_and_add(&lost_seq, 1);
-		stat_inc(LT_STAT_LOST_EVENTS);
+		event_lost();
 		return;
 	}
 	/*
@@ -370,8 +376,7 @@ static __always_inline void event_send(struct lt_event *e, __u32 frame_bytes, bo
 	 */
 	if (bpf_ringbuf_reserve_dynptr(ring, len, 0, &dp)) {
 		bpf_ringbuf_discard_dynptr(&dp, 0);
-		__sync_fetch_and_add(&lost_seq, 1);
-		stat_inc(LT_STAT_LOST_EVENTS);
+		event_lost();
 		return;
 	}
 	seq = lost_seq;
@@ -385,8 +390,7 @@ static __always_inline void event_send(struct lt_event *e, __u32 frame_bytes, bo
 	if (bpf_dynptr_write(&dp, 0, e, len, 0)) {
 		/* Not expected (len fits the reservation): never send stale ring bytes. */
 		bpf_ringbuf_discard_dynptr(&dp, 0);
-		__sync_fetch_and_add(&lost_seq, 1);
-		stat_inc(LT_STAT_LOST_EVENTS);
+		event_lost();
 		return;
 	}
 	bpf_ringbuf_submit_dynptr(&dp, flags);

@@ -471,8 +471,8 @@ static int on_sample(void *ctx, void *data, size_t len)
 
 /*
  * Consume for at most slice_ns; true if the rings still held events. all:
- * also the last few ms of records, which the merge otherwise holds back
- * until it can tell their order (user/ring.h).
+ * also the most recent records, which the merge otherwise holds back until
+ * it can tell their order: everything stamped before the pass (user/ring.h).
  */
 static bool consume(struct app *a, __u64 slice_ns, bool all)
 {
@@ -485,7 +485,7 @@ static bool consume(struct app *a, __u64 slice_ns, bool all)
 #define SLICE_REPORT_NS (500 * 1000000ull) /* before a periodic report */
 #define DRAIN_MAX_NS (10 * 1000000000ull)  /* emptying it: final report, command stop */
 
-/* Empty the ring (for at most DRAIN_MAX_NS, then say what is left out). */
+/* Empty the rings (for at most DRAIN_MAX_NS, then say what is left out). */
 static void drain(struct app *a, const char *before)
 {
 	__u64 end = now_mono() + DRAIN_MAX_NS;

@@ -10,8 +10,9 @@
  * after its space in the ring is reserved) and the rings are merged by it: a
  * record is handed out only when every other ring is known to hold nothing
  * older, that is it has an older-or-equal record waiting, or it was seen
- * empty at a time more than RING_MARGIN_NS after this record's stamp. A
- * reserved record not yet written stops the merge until it is.
+ * empty at a time more than RING_MARGIN_NS after this record's stamp, or its
+ * next record is still being written and this one is older than the last
+ * handed out from that ring (the one being written was reserved after it).
  *
  * Owns: the mappings of each ring and the epoll fd over them. Must not: know
  * what a record means beyond the stamp at ts_off.
