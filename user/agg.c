@@ -154,8 +154,17 @@ struct stack {
 struct path {
 	__u32 refs;
 	__u32 hash;
+	bool idle; /* in agg->path_idle */
 	char s[];
 };
+
+/*
+ * Paths whose last fd closed stay interned for the next PATH_IDLE releases:
+ * a loop that opens and closes one file would otherwise malloc() and free()
+ * its path per iteration, and the tracer's own allocations go through the
+ * uprobes it set (three traps per open/close pair).
+ */
+#define PATH_IDLE 64
 
 /* ---- processes ---- */
 
@@ -212,6 +221,8 @@ struct agg {
 
 	struct idvec paths;
 	struct idix path_ix;
+	__u32 path_idle[PATH_IDLE]; /* id + 1 of recently released paths; 0: none */
+	__u32 path_idle_next;
 };
 
 /* ---- memory accounting: everything we hold goes through these ---- */
@@ -695,6 +706,7 @@ static __u32 path_get(struct agg *agg, const char *str, size_t len)
 		return 0;
 	pa->refs = 1;
 	pa->hash = h;
+	pa->idle = false;
 	memcpy(pa->s, str, len);
 	pa->s[len] = '\0';
 	id = idvec_add(agg, &agg->paths, pa, INT32_MAX);
@@ -711,18 +723,36 @@ err_free:
 	return 0;
 }
 
+static void path_free(struct agg *agg, __u32 id1)
+{
+	struct path *pa = agg->paths.v[id1 - 1].p;
+
+	idix_del(&agg->path_ix, id1 - 1, pa->hash);
+	idvec_remove(&agg->paths, id1 - 1);
+	mem_free(agg, pa, sizeof(*pa) + strlen(pa->s) + 1);
+}
+
+/* Its last fd closed: kept for a while (PATH_IDLE), freed if nothing took it again. */
 static void path_put(struct agg *agg, __u32 id1)
 {
+	__u32 *slot, old;
 	struct path *pa;
 
 	if (!id1)
 		return;
 	pa = agg->paths.v[id1 - 1].p;
-	if (--pa->refs)
+	if (--pa->refs || pa->idle)
 		return;
-	idix_del(&agg->path_ix, id1 - 1, pa->hash);
-	idvec_remove(&agg->paths, id1 - 1);
-	mem_free(agg, pa, sizeof(*pa) + strlen(pa->s) + 1);
+	slot = &agg->path_idle[agg->path_idle_next++ % PATH_IDLE];
+	old = *slot;
+	*slot = id1;
+	pa->idle = true;
+	if (old) {
+		pa = agg->paths.v[old - 1].p;
+		pa->idle = false;
+		if (!pa->refs)
+			path_free(agg, old);
+	}
 }
 
 static inline __u32 fd_path_id1(const struct live *s)

@@ -1333,6 +1333,67 @@ static void test_fd_sys_extra_path_and_dup(void)
 	agg__free(a);
 }
 
+/*
+ * A path whose last fd closed stays interned for a while (an open/close loop
+ * must not allocate per iteration), but released paths are bounded, and a path
+ * taken again, released again or freed and interned anew reads back right.
+ */
+static void test_fd_released_paths_bounded(void)
+{
+	struct agg *a = agg__new(NULL);
+	const struct agg_stack_info *si;
+	size_t before, after;
+	struct stacks s;
+	char p[32];
+	int i, round;
+
+	send_fd_open(a, 100, 3, LT_FD_FILE, "/keep", false, 10);
+	for (i = 0; i < 100; i++) { /* tables grown to what ~100 paths need */
+		snprintf(p, sizeof(p), "/w%09d", i); /* as long as the names below */
+		send_fd_open(a, 100, 4, LT_FD_FILE, p, false, 11);
+		send_fd_close(a, 100, 4);
+	}
+	send_fd_open(a, 100, 5, LT_FD_FILE, "/w000000000", false, 12); /* the stack used below */
+	send_fd_close(a, 100, 5);
+	before = agg__mem_bytes(a);
+	for (i = 0; i < 5000; i++) {
+		snprintf(p, sizeof(p), "/churn-%04d", i);
+		send_fd_open(a, 100, 4, LT_FD_FILE, p, false, 11);
+		send_fd_close(a, 100, 4);
+	}
+	after = agg__mem_bytes(a);
+	/* Kept, 5,000 paths of 11 bytes would be ~100 KiB more; released ones are bounded. */
+	ASSERT_EQ(after, before, "memory unchanged by 5,000 distinct paths opened and closed");
+
+	/* The last released path, taken and released again several times, then pushed out. */
+	for (round = 0; round < 3; round++) {
+		send_fd_open(a, 100, 5, LT_FD_FILE, "/churn-4999", false, 12);
+		ASSERT_EQ(agg__mem_bytes(a), after, "a released path taken again: not copied anew");
+		ASSERT_EQ(stacks_get(a, 10, 0, ALL_KINDS, 0, &s), 0, "top_stacks");
+		si = stack_of(&s, 100, LT_KIND_FD, 12);
+		ASSERT_TRUE(si && si->npaths == 1 && has_path(si, "/churn-4999"),
+			    "a released path taken again reads back");
+		free(s.v);
+		send_fd_close(a, 100, 5);
+	}
+	for (i = 0; i < 200; i++) {
+		snprintf(p, sizeof(p), "/push-%04d", i);
+		send_fd_open(a, 100, 4, LT_FD_FILE, p, false, 11);
+		send_fd_close(a, 100, 4);
+	}
+	send_fd_open(a, 100, 5, LT_FD_FILE, "/churn-4999", false, 12);
+	send_fd_open(a, 100, 6, LT_FD_FILE, "/push-0199", false, 12);
+	ASSERT_EQ(stacks_get(a, 10, 0, ALL_KINDS, 0, &s), 0, "top_stacks");
+	si = stack_of(&s, 100, LT_KIND_FD, 12);
+	ASSERT_TRUE(si && si->npaths == 2 && has_path(si, "/churn-4999") &&
+		    has_path(si, "/push-0199"), "freed and interned anew, and still idle: both right");
+	si = stack_of(&s, 100, LT_KIND_FD, 10);
+	ASSERT_TRUE(si && si->npaths == 1 && has_path(si, "/keep"), "a held path is never freed");
+	free(s.v);
+	ASSERT_EQ(stats_of(a).unknown_frees, 0, "unknown_frees");
+	agg__free(a);
+}
+
 static void test_fd_kinds_and_paths(void)
 {
 	struct agg *a = agg__new(NULL);
@@ -2168,6 +2229,7 @@ int main(void)
 	RUN_TEST(test_mmap_fixed_over_mapping_replaces);
 	RUN_TEST(test_mremap_moves_and_keeps_stack);
 	RUN_TEST(test_fd_kinds_and_paths);
+	RUN_TEST(test_fd_released_paths_bounded);
 	RUN_TEST(test_fd_sys_extra_path_and_dup);
 	RUN_TEST(test_reconcile_drops_fds_closed_unseen);
 	RUN_TEST(test_rss_is_the_latest_sample);
