@@ -118,6 +118,22 @@ struct module {
 	struct module *hnext;
 	struct module *lru_prev, *lru_next;
 	struct alias *aliases;
+	struct cfa_rule *rules; /* CFA_RULES, by vaddr; NULL until the first unwind step */
+};
+
+/*
+ * A CFA rule looked up once per code address: libdw interprets the FDE and
+ * malloc()s the frame on every call, and the tracer's own malloc() goes
+ * through the uprobes it set. Syscall sites are few, so a small direct-mapped
+ * cache keeps the per-event unwind step to a look-up here.
+ */
+#define CFA_RULES 64
+
+struct cfa_rule {
+	__u64 vaddr;
+	__s64 off, bp_off;
+	int reg, ret; /* ret: module__cfa_rule()'s result, failures cached too */
+	bool used, bp_same, bp_saved;
 };
 
 struct alias {
@@ -457,6 +473,7 @@ static void module__destroy(struct symbolizer *s, struct module *m)
 	free(m->syms);
 	free(m->bare);
 	free(m->cus);
+	free(m->rules);
 	free(m);
 	s->st.modules--;
 }
@@ -1464,7 +1481,7 @@ static void frame__rbp_rule(Dwarf_Frame *fr, bool *bp_same, bool *bp_saved, __s6
 	}
 }
 
-static int module__cfa_rule(struct module *m, __u64 vaddr, int *reg, __s64 *off, bool *bp_same,
+static int module__cfa_lookup(struct module *m, __u64 vaddr, int *reg, __s64 *off, bool *bp_same,
 			    bool *bp_saved, __s64 *bp_off)
 {
 	Dwarf_Addr bias;
@@ -1498,6 +1515,33 @@ static int module__cfa_rule(struct module *m, __u64 vaddr, int *reg, __s64 *off,
 		frame__rbp_rule(fr, bp_same, bp_saved, bp_off);
 	free(fr);
 	return ret;
+}
+
+static int module__cfa_rule(struct module *m, __u64 vaddr, int *reg, __s64 *off, bool *bp_same,
+			    bool *bp_saved, __s64 *bp_off)
+{
+	struct cfa_rule *r;
+
+	if (!m->rules)
+		m->rules = calloc(CFA_RULES, sizeof(*m->rules));
+	if (!m->rules) /* no memory: look it up every time */
+		return module__cfa_lookup(m, vaddr, reg, off, bp_same, bp_saved, bp_off);
+	r = &m->rules[(vaddr * 0x9e3779b97f4a7c15ull) >> 58];
+	if (!r->used || r->vaddr != vaddr) {
+		r->used = true;
+		r->vaddr = vaddr;
+		r->reg = 0;
+		r->off = r->bp_off = 0;
+		r->bp_same = r->bp_saved = false;
+		r->ret = module__cfa_lookup(m, vaddr, &r->reg, &r->off, &r->bp_same, &r->bp_saved,
+					    &r->bp_off);
+	}
+	*reg = r->reg;
+	*off = r->off;
+	*bp_same = r->bp_same;
+	*bp_saved = r->bp_saved;
+	*bp_off = r->bp_off;
+	return r->ret;
 }
 
 /* The sampled word at addr, if the sample holds it. */
