@@ -263,14 +263,13 @@ static void fix_caller(struct app *a, struct lt_event *e, const struct lt_sys_ex
 		       const char **module)
 {
 	__u64 pc = x->ip, sp = x->sp, bp = x->bp, ret = 0, caller_sp, walked[LT_MAX_FRAMES];
-	struct sym_frame sf;
+	const char *mod;
 	int step, n;
 
-	if (symbolizer__resolve(a->sym, e->tgid, x->ip, &sf) == -ENOENT && !sf.module &&
+	if (symbolizer__module(a->sym, e->tgid, x->ip, module) &&
 	    !symbolizer__snapshot(a->sym, e->tgid))
-		symbolizer__resolve(a->sym, e->tgid, x->ip, &sf);
-	*module = sf.module;
-	if (!sf.module || !is_c_library(sf.module))
+		symbolizer__module(a->sym, e->tgid, x->ip, module);
+	if (!*module || !is_c_library(*module))
 		return;
 	/* Out of the C library: a wrapper may sit under another (fcntl -> fcntl64_nocancel). */
 	for (step = 0; step < 4; step++) {
@@ -279,8 +278,7 @@ static void fix_caller(struct app *a, struct lt_event *e, const struct lt_sys_ex
 			a->unwind_failed++;
 			return;
 		}
-		if (symbolizer__resolve(a->sym, e->tgid, ret - 1, &sf) || !sf.module ||
-		    !is_c_library(sf.module))
+		if (symbolizer__module(a->sym, e->tgid, ret - 1, &mod) || !is_c_library(mod))
 			break;
 		pc = ret - 1;
 		sp = caller_sp;

@@ -1412,6 +1412,15 @@ out:
 	out->line = r->line;
 }
 
+int symbolizer__module(struct symbolizer *s, pid_t pid, __u64 addr, const char **module)
+{
+	const struct snapshot *sn = snap__find(s, pid);
+	const struct mapping *mp = sn ? snap__lookup(sn, addr) : NULL;
+
+	*module = mp ? mp->path : NULL;
+	return mp ? 0 : -ENOENT;
+}
+
 int symbolizer__resolve(struct symbolizer *s, pid_t pid, __u64 addr, struct sym_frame *out)
 {
 	const struct snapshot *sn;

@@ -49,6 +49,14 @@ void symbolizer__forget(struct symbolizer *s, pid_t pid);
 int symbolizer__resolve(struct symbolizer *s, pid_t pid, __u64 addr, struct sym_frame *out);
 
 /*
+ * Only the module (the mapping's path, interned) holding addr in pid: what
+ * the consumer needs per event, without reading symbols or DWARF (a C
+ * library's debug info takes tens of milliseconds to load, while a syscall
+ * loop fills its ring). -ENOENT: no snapshot of pid, or nothing mapped there.
+ */
+int symbolizer__module(struct symbolizer *s, pid_t pid, __u64 addr, const char **module);
+
+/*
  * Limits. Past SYMBOLIZER_MAX_SNAPSHOTS, symbolizer__snapshot() refuses (-ENOSPC). Past
  * SYMBOLIZER_MAX_MODULES, the module used by no snapshot for the longest time is dropped; when
  * all are in use, a new file is not opened and its frames resolve to module+offset only.

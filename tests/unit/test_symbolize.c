@@ -301,6 +301,36 @@ static void malloc__check(struct symbolizer *s)
 					       is addr - load base. */
 	ASSERT_EQ(f.module_off, addr_of(fn) - addr_of(info.dli_fbase), "module offset");
 }
+
+/* The module alone (what the consumer asks per syscall event): the same path as resolve's. */
+static void module__check(struct symbolizer *s)
+{
+	const char *mod = "unset";
+	struct sym_frame f;
+	void *fn = libc_malloc();
+
+	ASSERT_EQ(symbolizer__module(s, getpid(), addr_of(fn), &mod), -ENOENT, "no snapshot yet");
+	ASSERT_TRUE(!mod, "no module without a snapshot");
+	ASSERT_EQ(symbolizer__snapshot(s, getpid()), 0, "snapshot self");
+	ASSERT_EQ(symbolizer__module(s, getpid(), addr_of(fn), &mod), 0, "module of malloc");
+	ASSERT_TRUE(mod && ends_with(mod, "libc.so.6"), "libc.so.6");
+	ASSERT_EQ(symbolizer__resolve(s, getpid(), addr_of(fn), &f), 0, "resolve malloc");
+	ASSERT_TRUE(f.module == mod, "the same interned path as resolve gives");
+	ASSERT_EQ(symbolizer__module(s, getpid(), addr_of(sym_target), &mod), 0, "module of ours");
+	ASSERT_TRUE(mod && ends_with(mod, "test_symbolize"), "the test binary");
+	ASSERT_EQ(symbolizer__module(s, getpid(), 0x10, &mod), -ENOENT, "page zero");
+	ASSERT_TRUE(!mod, "nothing there");
+}
+
+static void test_module_only(void)
+{
+	struct symbolizer *s = symbolizer__new();
+
+	ASSERT_TRUE(s, "symbolizer__new");
+	module__check(s);
+	symbolizer__free(s);
+}
+
 static void test_libc_malloc(void)
 {
 	struct symbolizer *s = symbolizer__new();
@@ -1122,6 +1152,7 @@ int main(void)
 {
 	RUN_TEST(test_static_function_in_self);
 	RUN_TEST(test_libc_malloc);
+	RUN_TEST(test_module_only);
 	RUN_TEST(test_separate_debuginfo);
 	RUN_TEST(test_no_mapping_enoent);
 	RUN_TEST(test_exited_child_resolves);
