@@ -1491,7 +1491,7 @@ static void frame__rbp_rule(Dwarf_Frame *fr, bool *bp_same, bool *bp_saved, __s6
 }
 
 static int module__cfa_lookup(struct module *m, __u64 vaddr, int *reg, __s64 *off, bool *bp_same,
-			    bool *bp_saved, __s64 *bp_off)
+			      bool *bp_saved, __s64 *bp_off)
 {
 	Dwarf_Addr bias;
 	Dwarf_CFI *cfi;
