@@ -289,18 +289,28 @@ static int ring_make(struct tracer *t, size_t total, size_t *each, char *err, si
 /* After the load: the rings into the BPF side's array, and mapped for reading. */
 static int ring_install(struct tracer *t, char *err, size_t errlen)
 {
-	__u32 cpu;
-	int ret;
+	int fd = bpf_map__fd(t->skel->maps.rings), ret;
+	__u32 cpu, n = (__u32)t->nrings, keys[n];
 
+	/*
+	 * Each update of a map of maps waits for an RCU grace period (8 ms
+	 * here): one per CPU made start-up grow with the CPU count. A batch
+	 * waits once on kernels since 6.8; where batches are refused, or a
+	 * slot failed, each slot is set on its own.
+	 */
+	for (cpu = 0; cpu < n; cpu++)
+		keys[cpu] = cpu;
+	if (!bpf_map_update_batch(fd, keys, t->ring_fds, &n, NULL) && n == (__u32)t->nrings)
+		goto mapped;
 	for (cpu = 0; cpu < (__u32)t->nrings; cpu++) {
-		if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.rings), &cpu, &t->ring_fds[cpu],
-					0)) {
+		if (bpf_map_update_elem(fd, &cpu, &t->ring_fds[cpu], 0)) {
 			ret = -errno;
 			set_err(err, errlen, "cannot install the ring buffer of CPU %u: %s", cpu,
 				strerror(-ret));
 			return ret;
 		}
 	}
+mapped:
 	ret = ring_set__new(t->ring_fds, t->ring_sizes, t->nrings,
 			    offsetof(struct lt_event, ts_ns), &t->rings);
 	if (ret)
