@@ -13,6 +13,7 @@
 #define LT_COMM_LEN 16
 #define LT_PATH_LEN 256
 #define LT_STACK_WORDS 128 /* user stack sampled at a syscall: CFI steps, then a walk in it */
+#define LT_STACK_WORDS_BUSY 32 /* ... while the CPU's ring is filling faster than it drains */
 
 /* Event types. A record is a struct lt_event followed by nframes u64 frames. */
 enum lt_ev_type {
@@ -106,19 +107,22 @@ struct lt_event {
  * user stack: at a syscall inside a libc wrapper the kernel's frame-pointer walk
  * skips the wrapper's caller, which user space recovers with one CFI unwind
  * step. The frames area is padded to LT_MAX_FRAMES so this sits at a fixed place.
+ * The sample comes last and the record ends with it: LT_SYS_STACK_OFF +
+ * 8 * stack_words bytes.
  */
 struct lt_sys_extra {
 	__u64 ip, sp, bp;
-	__u64 stack[LT_STACK_WORDS]; /* user memory from sp up */
-	__u32 stack_words;           /* how many of them were read */
+	__u32 stack_words;           /* words of stack[] read, and sent */
 	__u32 pad;
 	__u64 alt_bp;                /* bp's walk failed: frames[1..] were walked from this
 				      * word of the stack instead (a saved %rbp, a guess that
 				      * user space checks against the CFI); 0 if not */
 	char path[LT_PATH_LEN];      /* FD_OPEN of a file: the path as given; else empty */
+	__u64 stack[LT_STACK_WORDS]; /* user memory from sp up */
 };
 
 #define LT_SYS_EXTRA_OFF (sizeof(struct lt_event) + LT_MAX_FRAMES * sizeof(__u64))
+#define LT_SYS_STACK_OFF (LT_SYS_EXTRA_OFF + __builtin_offsetof(struct lt_sys_extra, stack))
 #define LT_SYS_EVENT_LEN (LT_SYS_EXTRA_OFF + sizeof(struct lt_sys_extra))
 
 /* A file as the kernel names it: (s_dev, i_ino). s_dev is major << 20 | minor. */

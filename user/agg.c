@@ -1315,7 +1315,7 @@ static const char *fd_event_path(const struct lt_event *e, size_t len, size_t *p
 
 	if (e->flags & LT_F_SYS_EXTRA) {
 		off = LT_SYS_EXTRA_OFF + offsetof(struct lt_sys_extra, path);
-		if (len < LT_SYS_EVENT_LEN)
+		if (len < LT_SYS_STACK_OFF) /* the path is whole in any record that has one */
 			off = len;
 	}
 	*plen = 0;

@@ -56,6 +56,8 @@ struct app {
 	__u8 *need_snap;       /* bitmap: exec'd, take a maps snapshot at its next allocation */
 	unsigned attach_errors;
 	__u64 unwind_failed;   /* syscall events whose wrapper's caller was not found */
+	__u64 stacks_cut;      /* frames not found for want of the words a shortened stack
+				* sample left out (LT_STACK_WORDS_BUSY): reported in lost_stacks */
 	__u64 alerts_run;      /* --on-alert commands started */
 	__u64 alerts_failed;   /* --on-alert commands that could not be started */
 	__u64 slice_end;       /* the current pass over the ring buffer stops then */
@@ -242,7 +244,7 @@ static bool is_c_library(const char *module)
  * Frames from a frame-pointer walk over the sampled stack, starting at bp:
  * for a wrapper that reused %rbp, whose caller's %rbp CFI restored.
  */
-static int walk_sample(const struct lt_sys_extra *x, __u64 bp, __u64 *frames, int max)
+static int walk_sample(const struct lt_sys_extra *x, __u64 bp, __u64 *frames, int max, bool *cut)
 {
 	__u64 top = x->sp + (__u64)x->stack_words * 8, i;
 	int n = 0;
@@ -256,6 +258,8 @@ static int walk_sample(const struct lt_sys_extra *x, __u64 bp, __u64 *frames, in
 			break;
 		bp = x->stack[i];
 	}
+	/* It went on past the sample's end: a frame may lie there. */
+	*cut = n < max && !(bp & 7) && bp + 16 > top && bp < x->sp + (8ull << 20);
 	return n;
 }
 
@@ -264,7 +268,8 @@ static void fix_caller(struct app *a, struct lt_event *e, const struct lt_sys_ex
 {
 	__u64 pc = x->ip, sp = x->sp, bp = x->bp, ret = 0, caller_sp, walked[LT_MAX_FRAMES];
 	const char *mod;
-	int step, n;
+	int step, n, err;
+	bool cut = false;
 
 	if (symbolizer__module(a->sym, e->tgid, x->ip, module) &&
 	    !symbolizer__snapshot(a->sym, e->tgid))
@@ -273,9 +278,13 @@ static void fix_caller(struct app *a, struct lt_event *e, const struct lt_sys_ex
 		return;
 	/* Out of the C library: a wrapper may sit under another (fcntl -> fcntl64_nocancel). */
 	for (step = 0; step < 4; step++) {
-		if (symbolizer__unwind_step(a->sym, e->tgid, pc, sp, &bp, x->stack, x->sp,
-					    x->stack_words, &ret, &caller_sp)) {
+		err = symbolizer__unwind_step(a->sym, e->tgid, pc, sp, &bp, x->stack, x->sp,
+					      x->stack_words, &ret, &caller_sp);
+		if (err) {
 			a->unwind_failed++;
+			/* The word was past a sample cut short (ring filling): ours to report. */
+			if (err == -ERANGE && x->stack_words < LT_STACK_WORDS)
+				a->stacks_cut++;
 			return;
 		}
 		if (symbolizer__module(a->sym, e->tgid, ret - 1, &mod) || !is_c_library(mod))
@@ -305,7 +314,9 @@ static void fix_caller(struct app *a, struct lt_event *e, const struct lt_sys_ex
 	if (bp && x->alt_bp == bp && e->nframes > 1)
 		return;
 	/* Else walk on from the restored %rbp over the sampled stack. */
-	n = bp ? walk_sample(x, bp, walked, LT_MAX_FRAMES - 1) : 0;
+	n = bp ? walk_sample(x, bp, walked, LT_MAX_FRAMES - 1, &cut) : 0;
+	if (cut && x->stack_words < LT_STACK_WORDS)
+		a->stacks_cut++; /* the sample was shortened: frames may be missing */
 	memcpy(&e->frames[1], walked, n * sizeof(__u64));
 	e->nframes = 1 + n;
 }
@@ -375,9 +386,14 @@ static const struct lt_event *fix_sys_event(struct app *a, const struct lt_event
 	struct lt_sys_extra *x = (struct lt_sys_extra *)(a->evbuf + LT_SYS_EXTRA_OFF);
 	const char *module = NULL, *base;
 
-	if (len < LT_SYS_EVENT_LEN || in->nframes > LT_MAX_FRAMES)
+	if (len < LT_SYS_STACK_OFF || in->nframes > LT_MAX_FRAMES)
 		return in;
-	memcpy(a->evbuf, in, LT_SYS_EVENT_LEN);
+	if (len > LT_SYS_EVENT_LEN)
+		len = LT_SYS_EVENT_LEN;
+	memcpy(a->evbuf, in, len);
+	/* The record ends with the sample: never read past it. */
+	if (x->stack_words > (len - LT_SYS_STACK_OFF) / sizeof(__u64))
+		x->stack_words = (len - LT_SYS_STACK_OFF) / sizeof(__u64);
 	x->path[LT_PATH_LEN - 1] = 0;
 	fix_caller(a, e, x, &module);
 	/* ld.so's own mmap wrapper: the loader mapping a program, not the program's mapping. */
@@ -403,6 +419,8 @@ static int handle_sample(void *ctx, void *data, size_t len)
 		e = fix_sys_event(a, e, len);
 		if (!e)
 			return 0;
+		if (len > LT_SYS_EVENT_LEN && e != data)
+			len = LT_SYS_EVENT_LEN; /* what fix_sys_event() copied */
 	}
 	switch (e->type) {
 	case LT_EV_EXEC_MAP:
@@ -791,6 +809,8 @@ static int report(struct app *a, bool final)
 	else
 		consume(a, SLICE_REPORT_NS, false);
 	tracer__stats(a->tr, p.bpf);
+	/* Kept with the wrapper's caller unfound because the sample was cut: a frame short. */
+	p.bpf[LT_STAT_LOST_STACKS] += a->stacks_cut;
 	if (!a->cmd)
 		reap_vanished(a); /* -c keeps exited processes for the final report */
 	if (a->opt.kinds & (1u << LT_KIND_FD))

@@ -1269,8 +1269,18 @@ static void test_mremap_moves_and_keeps_stack(void)
 /* ---- file descriptors ---- */
 
 /* The layout the BPF side sends: path in struct lt_sys_extra; a dup is what its source is. */
+static void send_sys_fd_len(struct agg *a, __u32 tgid, int fd, enum lt_fd_kind kind,
+			    const char *path, __u16 flags, int oldfd, __u32 site, size_t len);
+
 static void send_sys_fd(struct agg *a, __u32 tgid, int fd, enum lt_fd_kind kind, const char *path,
 			__u16 flags, int oldfd, __u32 site)
+{
+	send_sys_fd_len(a, tgid, fd, kind, path, flags, oldfd, site, LT_SYS_EVENT_LEN);
+}
+
+/* The record cut to len bytes: the BPF side sends only the stack words it read. */
+static void send_sys_fd_len(struct agg *a, __u32 tgid, int fd, enum lt_fd_kind kind,
+			    const char *path, __u16 flags, int oldfd, __u32 site, size_t len)
 {
 	static unsigned char buf[LT_SYS_EVENT_LEN];
 	struct lt_event *e = (struct lt_event *)buf;
@@ -1290,7 +1300,33 @@ static void send_sys_fd(struct agg *a, __u32 tgid, int fd, enum lt_fd_kind kind,
 	e->frames[2] = 0x403000;
 	if (path)
 		snprintf(x->path, sizeof(x->path), "%s", path);
-	agg__on_event(a, e, sizeof(buf));
+	x->stack_words = len > LT_SYS_STACK_OFF ? (__u32)((len - LT_SYS_STACK_OFF) / 8) : 0;
+	agg__on_event(a, e, len);
+}
+
+/* Records with a short stack sample, or none, still carry their path; a record cut inside it does not. */
+static void test_fd_sys_extra_short_sample(void)
+{
+	struct agg *a = agg__new(NULL);
+	const struct agg_stack_info *si;
+	struct stacks s;
+
+	send_sys_fd_len(a, 100, 3, LT_FD_FILE, "/etc/busy", 0, 0, 30,
+			LT_SYS_STACK_OFF + LT_STACK_WORDS_BUSY * sizeof(__u64));
+	send_sys_fd_len(a, 100, 4, LT_FD_FILE, "/etc/none", 0, 0, 31, LT_SYS_STACK_OFF);
+	send_sys_fd_len(a, 100, 5, LT_FD_FILE, "/etc/cut", 0, 0, 32, LT_SYS_STACK_OFF - 1);
+	ASSERT_EQ(stacks_get(a, 10, 0, ALL_KINDS, 0, &s), 0, "top_stacks");
+	si = stack_of(&s, 100, LT_KIND_FD, 30);
+	ASSERT_TRUE(si && si->count == 1 && si->npaths == 1 && has_path(si, "/etc/busy"),
+		    "a quarter of the sample: path read");
+	si = stack_of(&s, 100, LT_KIND_FD, 31);
+	ASSERT_TRUE(si && si->count == 1 && si->npaths == 1 && has_path(si, "/etc/none"),
+		    "no sample: path read");
+	si = stack_of(&s, 100, LT_KIND_FD, 32);
+	ASSERT_TRUE(si && si->count == 1 && si->npaths == 0, "cut before the sample: fd, no path");
+	free(s.v);
+	ASSERT_EQ(stats_of(a).bad_events, 0, "none malformed");
+	agg__free(a);
 }
 
 static void test_fd_sys_extra_path_and_dup(void)
@@ -2231,6 +2267,7 @@ int main(void)
 	RUN_TEST(test_fd_kinds_and_paths);
 	RUN_TEST(test_fd_released_paths_bounded);
 	RUN_TEST(test_fd_sys_extra_path_and_dup);
+	RUN_TEST(test_fd_sys_extra_short_sample);
 	RUN_TEST(test_reconcile_drops_fds_closed_unseen);
 	RUN_TEST(test_rss_is_the_latest_sample);
 	RUN_TEST(test_top_stacks_since_is_growth_of_one_process);
