@@ -135,7 +135,8 @@ struct lt_obj_key {
 enum lt_stat {
 	LT_STAT_EVENTS = 0,     /* records written */
 	LT_STAT_LOST_EVENTS,    /* ring buffer full: record dropped */
-	LT_STAT_LOST_STACKS,    /* stack capture failed (record kept, frames short) */
+	LT_STAT_LOST_STACKS,    /* record kept, frames may be missing: user space adds the
+				 * syscall events whose unwind ran past a short stack sample */
 	LT_STAT_INFLIGHT_FULL,  /* per-thread argument map full: call not traced */
 	LT_STAT_NESTED,         /* allocator calls made inside another (not counted twice) */
 	LT_STAT_SYSARGS_FULL,   /* per-thread syscall argument map full: syscall not traced */

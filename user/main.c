@@ -55,9 +55,8 @@ struct app {
 	unsigned long periodic;  /* interval reports, what COUNT counts */
 	__u8 *need_snap;       /* bitmap: exec'd, take a maps snapshot at its next allocation */
 	unsigned attach_errors;
-	__u64 unwind_failed;   /* syscall events whose wrapper's caller was not found */
-	__u64 stacks_cut;      /* frames not found for want of the words a shortened stack
-				* sample left out (LT_STACK_WORDS_BUSY): reported in lost_stacks */
+	__u64 stacks_cut;      /* syscall events whose stack may miss frames for want of
+				* words a short stack sample left out: reported in lost_stacks */
 	__u64 alerts_run;      /* --on-alert commands started */
 	__u64 alerts_failed;   /* --on-alert commands that could not be started */
 	__u64 slice_end;       /* the current pass over the ring buffer stops then */
@@ -246,10 +245,11 @@ static bool is_c_library(const char *module)
  */
 static int walk_sample(const struct lt_sys_extra *x, __u64 bp, __u64 *frames, int max, bool *cut)
 {
-	__u64 top = x->sp + (__u64)x->stack_words * 8, i;
+	__u64 i;
 	int n = 0;
 
-	while (n < max && bp >= x->sp && bp + 16 <= top && !(bp & 7)) {
+	/* By index: a bp near 2^64 would wrap bp + 16 past any bound on addresses. */
+	while (n < max && bp >= x->sp && (bp - x->sp) / 8 + 2 <= x->stack_words && !(bp & 7)) {
 		i = (bp - x->sp) / 8;
 		if (x->stack[i + 1] < 4096 || x->stack[i + 1] >= 0x7ffffffff000ULL)
 			break;
@@ -259,7 +259,8 @@ static int walk_sample(const struct lt_sys_extra *x, __u64 bp, __u64 *frames, in
 		bp = x->stack[i];
 	}
 	/* It went on past the sample's end: a frame may lie there. */
-	*cut = n < max && !(bp & 7) && bp + 16 > top && bp < x->sp + (8ull << 20);
+	*cut = n < max && !(bp & 7) && bp >= x->sp && bp - x->sp < (8ull << 20) &&
+	       (bp - x->sp) / 8 + 2 > x->stack_words;
 	return n;
 }
 
@@ -281,8 +282,7 @@ static void fix_caller(struct app *a, struct lt_event *e, const struct lt_sys_ex
 		err = symbolizer__unwind_step(a->sym, e->tgid, pc, sp, &bp, x->stack, x->sp,
 					      x->stack_words, &ret, &caller_sp);
 		if (err) {
-			a->unwind_failed++;
-			/* The word was past a sample cut short (ring filling): ours to report. */
+			/* The word was past a short sample (ring filling, top of the stack). */
 			if (err == -ERANGE && x->stack_words < LT_STACK_WORDS)
 				a->stacks_cut++;
 			return;
@@ -315,8 +315,9 @@ static void fix_caller(struct app *a, struct lt_event *e, const struct lt_sys_ex
 		return;
 	/* Else walk on from the restored %rbp over the sampled stack. */
 	n = bp ? walk_sample(x, bp, walked, LT_MAX_FRAMES - 1, &cut) : 0;
-	if (cut && x->stack_words < LT_STACK_WORDS)
-		a->stacks_cut++; /* the sample was shortened: frames may be missing */
+	/* Past a short sample: the walk, or the saved %rbp it starts from (bp 0). */
+	if ((cut || !bp) && x->stack_words < LT_STACK_WORDS)
+		a->stacks_cut++;
 	memcpy(&e->frames[1], walked, n * sizeof(__u64));
 	e->nframes = 1 + n;
 }

@@ -63,7 +63,7 @@ struct report_summary {
 	double min_age_s; /* --min-age in force */
 	__u64 events;
 	__u64 lost_events;   /* ring buffer full (BPF) */
-	__u64 lost_stacks;   /* stack capture failed (BPF) */
+	__u64 lost_stacks;   /* kept, frames may be missing: unwound past a short stack sample */
 	__u64 unknown_frees; /* frees of blocks not tracked (allocated before tracing, lost, ...) */
 	__u64 untracked;     /* not tracked: --max-tracked reached */
 	__u64 untracked_bytes;

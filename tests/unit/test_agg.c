@@ -1417,6 +1417,25 @@ static void test_fd_released_paths_bounded(void)
 		send_fd_open(a, 100, 4, LT_FD_FILE, p, false, 11);
 		send_fd_close(a, 100, 4);
 	}
+	/* Taken again while idle, pushed out while held, then released: kept, freed later. */
+	send_fd_open(a, 100, 7, LT_FD_FILE, "/push-0199", false, 12);
+	for (i = 0; i < 100; i++) {
+		snprintf(p, sizeof(p), "/more-%04d", i);
+		send_fd_open(a, 100, 4, LT_FD_FILE, p, false, 11);
+		send_fd_close(a, 100, 4);
+	}
+	ASSERT_EQ(stacks_get(a, 10, 0, ALL_KINDS, 0, &s), 0, "top_stacks");
+	si = stack_of(&s, 100, LT_KIND_FD, 12);
+	ASSERT_TRUE(si && si->npaths == 1 && has_path(si, "/push-0199"),
+		    "held while pushed out of the idle ring: still there");
+	free(s.v);
+	send_fd_close(a, 100, 7);
+	for (i = 0; i < 100; i++) {
+		snprintf(p, sizeof(p), "/lasts-%04d", i); /* 11 bytes, as /churn-NNNN */
+		send_fd_open(a, 100, 4, LT_FD_FILE, p, false, 11);
+		send_fd_close(a, 100, 4);
+	}
+	ASSERT_EQ(agg__mem_bytes(a), after, "and freed once pushed out after its release");
 	send_fd_open(a, 100, 5, LT_FD_FILE, "/churn-4999", false, 12);
 	send_fd_open(a, 100, 6, LT_FD_FILE, "/push-0199", false, 12);
 	ASSERT_EQ(stacks_get(a, 10, 0, ALL_KINDS, 0, &s), 0, "top_stacks");
