@@ -1374,29 +1374,48 @@ static void test_fd_sys_extra_path_and_dup(void)
  * must not allocate per iteration), but released paths are bounded, and a path
  * taken again, released again or freed and interned anew reads back right.
  */
+/* n fds opened and closed at site 11, each with its own path: fmt with the index. */
+static void open_close_paths(struct agg *a, const char *fmt, int n)
+{
+	char p[32];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), fmt, i);
+		send_fd_open(a, 100, 4, LT_FD_FILE, p, false, 11);
+		send_fd_close(a, 100, 4);
+	}
+}
+
+/* The fd stack of site (process 100) names exactly one path, path. */
+static bool site_has_only_path(struct agg *a, __u32 site, const char *path)
+{
+	const struct agg_stack_info *si;
+	struct stacks s;
+	bool ok;
+
+	if (stacks_get(a, 10, 0, ALL_KINDS, 0, &s))
+		return false;
+	si = stack_of(&s, 100, LT_KIND_FD, site);
+	ok = si && si->npaths == 1 && has_path(si, path);
+	free(s.v);
+	return ok;
+}
+
 static void test_fd_released_paths_bounded(void)
 {
 	struct agg *a = agg__new(NULL);
 	const struct agg_stack_info *si;
 	size_t before, after;
 	struct stacks s;
-	char p[32];
-	int i, round;
+	int round;
 
 	send_fd_open(a, 100, 3, LT_FD_FILE, "/keep", false, 10);
-	for (i = 0; i < 100; i++) { /* tables grown to what ~100 paths need */
-		snprintf(p, sizeof(p), "/w%09d", i); /* as long as the names below */
-		send_fd_open(a, 100, 4, LT_FD_FILE, p, false, 11);
-		send_fd_close(a, 100, 4);
-	}
+	open_close_paths(a, "/w%09d", 100); /* tables grown for ~100 paths; 11-byte names */
 	send_fd_open(a, 100, 5, LT_FD_FILE, "/w000000000", false, 12); /* the stack used below */
 	send_fd_close(a, 100, 5);
 	before = agg__mem_bytes(a);
-	for (i = 0; i < 5000; i++) {
-		snprintf(p, sizeof(p), "/churn-%04d", i);
-		send_fd_open(a, 100, 4, LT_FD_FILE, p, false, 11);
-		send_fd_close(a, 100, 4);
-	}
+	open_close_paths(a, "/churn-%04d", 5000);
 	after = agg__mem_bytes(a);
 	/* Kept, 5,000 paths of 11 bytes would be ~100 KiB more; released ones are bounded. */
 	ASSERT_EQ(after, before, "memory unchanged by 5,000 distinct paths opened and closed");
@@ -1405,36 +1424,18 @@ static void test_fd_released_paths_bounded(void)
 	for (round = 0; round < 3; round++) {
 		send_fd_open(a, 100, 5, LT_FD_FILE, "/churn-4999", false, 12);
 		ASSERT_EQ(agg__mem_bytes(a), after, "a released path taken again: not copied anew");
-		ASSERT_EQ(stacks_get(a, 10, 0, ALL_KINDS, 0, &s), 0, "top_stacks");
-		si = stack_of(&s, 100, LT_KIND_FD, 12);
-		ASSERT_TRUE(si && si->npaths == 1 && has_path(si, "/churn-4999"),
+		ASSERT_TRUE(site_has_only_path(a, 12, "/churn-4999"),
 			    "a released path taken again reads back");
-		free(s.v);
 		send_fd_close(a, 100, 5);
 	}
-	for (i = 0; i < 200; i++) {
-		snprintf(p, sizeof(p), "/push-%04d", i);
-		send_fd_open(a, 100, 4, LT_FD_FILE, p, false, 11);
-		send_fd_close(a, 100, 4);
-	}
+	open_close_paths(a, "/push-%04d", 200);
 	/* Taken again while idle, pushed out while held, then released: kept, freed later. */
 	send_fd_open(a, 100, 7, LT_FD_FILE, "/push-0199", false, 12);
-	for (i = 0; i < 100; i++) {
-		snprintf(p, sizeof(p), "/more-%04d", i);
-		send_fd_open(a, 100, 4, LT_FD_FILE, p, false, 11);
-		send_fd_close(a, 100, 4);
-	}
-	ASSERT_EQ(stacks_get(a, 10, 0, ALL_KINDS, 0, &s), 0, "top_stacks");
-	si = stack_of(&s, 100, LT_KIND_FD, 12);
-	ASSERT_TRUE(si && si->npaths == 1 && has_path(si, "/push-0199"),
+	open_close_paths(a, "/more-%04d", 100);
+	ASSERT_TRUE(site_has_only_path(a, 12, "/push-0199"),
 		    "held while pushed out of the idle ring: still there");
-	free(s.v);
 	send_fd_close(a, 100, 7);
-	for (i = 0; i < 100; i++) {
-		snprintf(p, sizeof(p), "/lasts-%04d", i); /* 11 bytes, as /churn-NNNN */
-		send_fd_open(a, 100, 4, LT_FD_FILE, p, false, 11);
-		send_fd_close(a, 100, 4);
-	}
+	open_close_paths(a, "/lasts-%04d", 100); /* 11 bytes, as /churn-NNNN */
 	ASSERT_EQ(agg__mem_bytes(a), after, "and freed once pushed out after its release");
 	send_fd_open(a, 100, 5, LT_FD_FILE, "/churn-4999", false, 12);
 	send_fd_open(a, 100, 6, LT_FD_FILE, "/push-0199", false, 12);
