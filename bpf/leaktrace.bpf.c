@@ -730,7 +730,7 @@ static __always_inline int sys_enter(struct trace_event_raw_sys_enter *ctx, __u3
 }
 
 /*
- * This CPU's ring holds more than the wakeup mark: the consumer is behind (a
+ * This CPU's ring holds at least the wakeup mark: the consumer is behind (a
  * burst of fd events). Records then carry a quarter of the stack sample, most
  * of their size: 1.6 KiB become 0.9 KiB, and a whole-host run with fdleaky
  * every 0.1 s lost 4.7% of its events instead of 14.6%. The wrappers of the

@@ -810,7 +810,7 @@ static int report(struct app *a, bool final)
 	else
 		consume(a, SLICE_REPORT_NS, false);
 	tracer__stats(a->tr, p.bpf);
-	/* Kept with the wrapper's caller unfound because the sample was cut: a frame short. */
+	/* Syscall events whose stack may miss frames past a short sample (user space counts). */
 	p.bpf[LT_STAT_LOST_STACKS] += a->stacks_cut;
 	if (!a->cmd)
 		reap_vanished(a); /* -c keeps exited processes for the final report */
