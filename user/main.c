@@ -282,8 +282,9 @@ static void fix_caller(struct app *a, struct lt_event *e, const struct lt_sys_ex
 		err = symbolizer__unwind_step(a->sym, e->tgid, pc, sp, &bp, x->stack, x->sp,
 					      x->stack_words, &ret, &caller_sp);
 		if (err) {
-			/* The word was past a short sample (ring filling, top of the stack). */
-			if (err == -ERANGE && x->stack_words < LT_STACK_WORDS)
+			/* The return address lay past a short sample, within a full one. */
+			if (err == -ERANGE && x->stack_words < LT_STACK_WORDS &&
+			    caller_sp - 8 - x->sp < LT_STACK_WORDS * sizeof(__u64))
 				a->stacks_cut++;
 			return;
 		}
@@ -315,8 +316,13 @@ static void fix_caller(struct app *a, struct lt_event *e, const struct lt_sys_ex
 		return;
 	/* Else walk on from the restored %rbp over the sampled stack. */
 	n = bp ? walk_sample(x, bp, walked, LT_MAX_FRAMES - 1, &cut) : 0;
-	/* Past a short sample: the walk, or the saved %rbp it starts from (bp 0). */
-	if ((cut || !bp) && x->stack_words < LT_STACK_WORDS)
+	/*
+	 * A chain followed through the sample (at least one frame) that goes on
+	 * past a short sample's end. Not a walk that starts past it: without
+	 * frame pointers %rbp often holds some stack address, and the walk from
+	 * it would have ended at once in a full sample too.
+	 */
+	if (n && cut && x->stack_words < LT_STACK_WORDS)
 		a->stacks_cut++;
 	memcpy(&e->frames[1], walked, n * sizeof(__u64));
 	e->nframes = 1 + n;

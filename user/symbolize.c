@@ -1587,9 +1587,9 @@ int symbolizer__unwind_step(struct symbolizer *s, pid_t pid, __u64 ip, __u64 sp,
 		return -ENOTSUP;
 	/* x86-64: the return address sits just below the CFA, the caller's sp after return. */
 	slot = cfa - 8;
+	*caller_sp = cfa;
 	if (!stack__word(stack, stack_sp, words, slot, ret_addr))
 		return -ERANGE;
-	*caller_sp = cfa;
 	/* The caller's %rbp, for a frame-pointer walk on from there: kept, or restored. */
 	if (bp_saved && !stack__word(stack, stack_sp, words, cfa + bp_off, bp))
 		*bp = 0;

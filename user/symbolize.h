@@ -88,7 +88,8 @@ void symbolizer__set_limits(struct symbolizer *s, size_t max_snapshots, size_t m
  * *ret_addr, *caller_sp (the caller's sp once returned) and *bp turned into
  * the caller's %rbp (restored from where the frame saved it; 0 when unknown),
  * -ENOENT (no CFI or no snapshot), -ERANGE (the slot lies past the sampled
- * words) or -ENOTSUP (a CFA rule other than register + offset).
+ * words; *caller_sp is still set, the slot being *caller_sp - 8) or -ENOTSUP
+ * (a CFA rule other than register + offset).
  */
 int symbolizer__unwind_step(struct symbolizer *s, pid_t pid, __u64 ip, __u64 sp, __u64 *bp,
 			    const __u64 *stack, __u64 stack_sp, unsigned words, __u64 *ret_addr,
