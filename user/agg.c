@@ -194,6 +194,21 @@ struct proc {
 	__u32 nbig, big_cap;
 };
 
+/*
+ * A block's allocation can arrive after its free: a thread holds its last
+ * allocation back until its next allocator call or its switch off the CPU
+ * (LT_F_HELD), and another thread may free the block meanwhile. Unknown frees
+ * are remembered here (direct-mapped: a newer one pushes an older one out) so
+ * that the allocation, when it comes, is known to be gone already.
+ */
+struct early_free {
+	__u64 addr;
+	__u64 ts; /* when it was freed */
+	__u32 tgid; /* 0: empty */
+};
+
+#define EARLY_SLOTS 1024u
+
 struct pslot {
 	__u32 tgid;
 	struct proc *p; /* NULL: empty */
@@ -223,6 +238,8 @@ struct agg {
 	struct idix path_ix;
 	__u32 path_idle[PATH_IDLE]; /* id + 1 of recently released paths; 0: none */
 	__u32 path_idle_next;
+
+	struct early_free early[EARLY_SLOTS];
 };
 
 /* ---- memory accounting: everything we hold goes through these ---- */
@@ -866,6 +883,14 @@ static void live_release(struct agg *agg, struct proc *p, __u32 kind, struct liv
 	res_uncharge(agg, p, kind, live_stack(s), bytes);
 }
 
+/* When the resource of e came to be: a held allocation says so itself. */
+static __u64 event_born(const struct lt_event *e)
+{
+	if (e->type == LT_EV_ALLOC && (e->flags & LT_F_HELD) && e->aux <= e->ts_ns)
+		return e->aux;
+	return e->ts_ns;
+}
+
 /*
  * Track resource key of p, replacing an outstanding one with the same key
  * (its release was not seen). Returns the slot, or NULL when not tracked
@@ -898,7 +923,7 @@ static struct live *tab_track(struct agg *agg, struct proc *p, __u32 kind, const
 		goto untracked;
 	}
 	s = ltab_insert(t, key);
-	s->ts = e->ts_ns;
+	s->ts = event_born(e);
 	s->meta = live_meta(val, (__u32)stack);
 	res_charge(agg, p, kind, (__u32)stack, bytes);
 	return s;
@@ -1239,12 +1264,50 @@ static void comm_set(struct proc *p, const char *comm)
 
 /* ---- events ---- */
 
-static void ev_mem_free(struct agg *agg, struct proc *p, __u64 addr)
+static struct early_free *early_slot(struct agg *agg, __u32 tgid, __u64 addr)
 {
-	/* free(NULL) is a no-op, not a free of something unknown. */
-	if (addr && !tab_untrack(agg, p, LT_KIND_MEM, addr))
-		agg->st.unknown_frees++;
+	return &agg->early[hash_fmix(addr ^ (__u64)tgid << 32) & (EARLY_SLOTS - 1)];
 }
+
+static void ev_mem_free(struct agg *agg, struct proc *p, __u64 addr, __u64 ts)
+{
+	struct early_free *f;
+
+	/* free(NULL) is a no-op, not a free of something unknown. */
+	if (!addr || tab_untrack(agg, p, LT_KIND_MEM, addr))
+		return;
+	agg->st.unknown_frees++;
+	f = early_slot(agg, p->tgid, addr);
+	f->addr = addr;
+	f->ts = ts;
+	f->tgid = p->tgid;
+}
+
+/*
+ * A held allocation (made at born, sent later) whose block is gone already:
+ * another thread freed it before it arrived (that free, counted unknown, is
+ * explained now), or a newer block lives at its address, so it was freed
+ * unseen.
+ */
+static bool held_gone(struct agg *agg, struct proc *p, __u64 addr, __u64 born)
+{
+	struct early_free *f = early_slot(agg, p->tgid, addr);
+	struct live *s;
+
+	if (f->tgid == p->tgid && f->addr == addr && f->ts >= born) {
+		f->tgid = 0;
+		agg->st.unknown_frees--;
+		agg->st.held_freed++;
+		return true;
+	}
+	s = ltab_find(&p->tab[LT_KIND_MEM], addr);
+	if (s && s->ts > born) {
+		agg->st.held_freed++;
+		return true;
+	}
+	return false;
+}
+
 
 static void ev_map(struct agg *agg, struct proc *p, const struct lt_event *e, unsigned *res)
 {
@@ -1528,13 +1591,15 @@ unsigned agg__on_event(struct agg *agg, const struct lt_event *e, size_t len)
 
 	switch (e->type) {
 	case LT_EV_ALLOC:
+		if ((e->flags & LT_F_HELD) && held_gone(agg, p, e->addr, event_born(e)))
+			break;
 		tab_track(agg, p, LT_KIND_MEM, e, e->addr, e->size, e->size, &res);
 		break;
 	case LT_EV_FREE:
-		ev_mem_free(agg, p, e->addr);
+		ev_mem_free(agg, p, e->addr, e->ts_ns);
 		break;
 	case LT_EV_REALLOC:
-		ev_mem_free(agg, p, e->old_addr);
+		ev_mem_free(agg, p, e->old_addr, e->ts_ns);
 		tab_track(agg, p, LT_KIND_MEM, e, e->addr, e->size, e->size, &res);
 		break;
 	case LT_EV_EXEC:

@@ -454,6 +454,95 @@ static void test_alloc_at_outstanding_address_replaces(void)
 	agg__free(a);
 }
 
+/* A held allocation (LT_F_HELD): sent at ts, made at aux. */
+static unsigned send_held(struct agg *a, __u32 tgid, __u64 addr, __u64 size, __u32 site,
+			  __u64 born, __u64 ts)
+{
+	return SEND(a, .type = LT_EV_ALLOC, .flags = LT_F_HELD, .tgid = tgid, .addr = addr,
+		    .size = size, .site = site, .aux = born, .ts = ts);
+}
+
+/* Its age counts from when it was made, not from when it was sent. */
+static void test_held_alloc_ages_from_aux(void)
+{
+	struct agg *a = agg__new(NULL);
+	struct stacks s;
+
+	send_held(a, 100, 0x1000, 64, 1, 2 * SEC, 7 * SEC);
+	ASSERT_EQ(stats_of(a).live, 1, "live");
+	ASSERT_EQ(stacks_get(a, 10 * SEC, 8 * SEC, ALL_KINDS, 10, &s), 0, "top_stacks");
+	ASSERT_EQ(s.n, 1, "older than 8 s at 10 s: made at 2 s");
+	ASSERT_EQ(s.v[0].oldest_ts, 2 * SEC, "oldest_ts is aux");
+	free(s.v);
+	/* aux past ts is not a time it could have been made at: ts counts. */
+	send_held(a, 100, 0x2000, 64, 2, 9 * SEC, 3 * SEC);
+	ASSERT_EQ(stacks_get(a, 10 * SEC, 0, ALL_KINDS, 10, &s), 0, "top_stacks");
+	ASSERT_TRUE(stack_of(&s, 100, LT_KIND_MEM, 2), "second stack");
+	ASSERT_EQ(stack_of(&s, 100, LT_KIND_MEM, 2)->oldest_ts, 3 * SEC, "bad aux: ts");
+	free(s.v);
+	agg__free(a);
+}
+
+/*
+ * Another thread freed the held block before it was sent: the free came
+ * first, unknown; the allocation, made before it, is gone already, and the
+ * free is no longer unknown.
+ */
+static void test_held_alloc_after_its_free(void)
+{
+	struct agg *a = agg__new(NULL);
+	struct agg_proc_info pi;
+
+	SEND(a, .type = LT_EV_FREE, .tgid = 100, .addr = 0x1000, .ts = 200);
+	ASSERT_EQ(stats_of(a).unknown_frees, 1, "the free, first, is unknown");
+	send_held(a, 100, 0x1000, 64, 1, 150, 300);
+	ASSERT_EQ(stats_of(a).live, 0, "made before the free: gone");
+	ASSERT_EQ(stats_of(a).unknown_frees, 0, "the free is explained");
+	ASSERT_EQ(stats_of(a).held_freed, 1, "held_freed");
+	ASSERT_TRUE(proc_of(a, 100, &pi), "proc listed");
+	ASSERT_EQ(pi.mem_bytes, 0, "mem_bytes");
+	/* The remembered free is used up: the next block at the address lives. */
+	send_held(a, 100, 0x1000, 32, 1, 160, 400);
+	ASSERT_EQ(stats_of(a).live, 1, "second held block lives");
+
+	/* Made after the free (the address came back): a new block, kept. */
+	SEND(a, .type = LT_EV_FREE, .tgid = 100, .addr = 0x2000, .ts = 500);
+	send_held(a, 100, 0x2000, 16, 2, 600, 700);
+	ASSERT_EQ(stats_of(a).live, 2, "made after the free: lives");
+	ASSERT_EQ(stats_of(a).unknown_frees, 1, "that free stays unknown");
+
+	/* Another process's free of the same address explains nothing. */
+	SEND(a, .type = LT_EV_FREE, .tgid = 101, .addr = 0x3000, .ts = 800);
+	send_held(a, 100, 0x3000, 8, 3, 750, 900);
+	ASSERT_EQ(stats_of(a).live, 3, "other tgid's free: lives");
+	ASSERT_EQ(stats_of(a).held_freed, 1, "held_freed unchanged");
+	agg__free(a);
+}
+
+/* A newer block lives at the held block's address: the held one was freed unseen. */
+static void test_held_alloc_older_than_live_block(void)
+{
+	struct agg *a = agg__new(NULL);
+	struct stacks s;
+
+	send_alloc(a, 100, 0x1000, 64, 1, 400);
+	send_held(a, 100, 0x1000, 128, 2, 300, 500);
+	ASSERT_EQ(stats_of(a).live, 1, "live");
+	ASSERT_EQ(stats_of(a).held_freed, 1, "held_freed");
+	ASSERT_EQ(stacks_get(a, 1000, 0, ALL_KINDS, 10, &s), 0, "top_stacks");
+	ASSERT_EQ(s.n, 1, "one stack");
+	ASSERT_TRUE(stack_of(&s, 100, LT_KIND_MEM, 1), "the newer block's stack");
+	ASSERT_EQ(stack_of(&s, 100, LT_KIND_MEM, 1)->bytes, 64, "its bytes");
+	free(s.v);
+	/* An older live block is replaced, as for any allocation. */
+	send_held(a, 100, 0x1000, 32, 3, 600, 700);
+	ASSERT_EQ(stacks_get(a, 1000, 0, ALL_KINDS, 10, &s), 0, "top_stacks");
+	ASSERT_EQ(s.n, 1, "one stack");
+	ASSERT_TRUE(stack_of(&s, 100, LT_KIND_MEM, 3), "the held block's stack");
+	free(s.v);
+	agg__free(a);
+}
+
 static void test_huge_sizes_exact(void)
 {
 	struct agg *a = agg__new(NULL);
@@ -2260,6 +2349,9 @@ int main(void)
 	RUN_TEST(test_realloc_of_unknown_block);
 	RUN_TEST(test_unknown_free_counted);
 	RUN_TEST(test_alloc_at_outstanding_address_replaces);
+	RUN_TEST(test_held_alloc_ages_from_aux);
+	RUN_TEST(test_held_alloc_after_its_free);
+	RUN_TEST(test_held_alloc_older_than_live_block);
 	RUN_TEST(test_huge_sizes_exact);
 	RUN_TEST(test_fork_child_starts_empty);
 	RUN_TEST(test_exec_drops_mem_maps_timers_and_cloexec_fds);
