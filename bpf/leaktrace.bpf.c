@@ -26,6 +26,7 @@ const volatile bool watch_exec_maps = true;   /* report exec mmaps (new allocato
 const volatile __u32 max_frames = LT_MAX_FRAMES;
 const volatile __u64 wakeup_bytes = 1 << 20; /* wake the consumer past this much data in a ring */
 const volatile bool probe_floor = false;     /* benchmark: programs do nothing */
+const volatile bool hold_allocs = true;      /* hold a thread's last ALLOC back (struct inflight) */
 
 /* The allocator functions; fn ids in struct inflight. */
 enum lt_fn {
@@ -48,6 +49,17 @@ struct inflight {
 	__u64 memptr; /* posix_memalign: where the result is stored */
 	__u32 fn;
 	__u32 pad;
+	/*
+	 * The thread's last allocation, held back: if the thread frees it
+	 * before its next allocator call, neither event is sent (most blocks
+	 * die young, and a malloc/free pair then costs the traps and a stack
+	 * walk, not two records). Sent when anything else could depend on it:
+	 * the thread's next allocation, its switch off the CPU, exec, exit.
+	 * held: 0 or 1, taken with an exchange (a program that finds it 1
+	 * and swaps in 0 owns the record); only the thread writes rec.
+	 */
+	__u64 held;
+	__u64 rec[(sizeof(struct lt_event) + LT_MAX_FRAMES * sizeof(__u64)) / sizeof(__u64)];
 };
 
 /*
@@ -333,9 +345,10 @@ static __always_inline void event_lost(void)
 	stat_inc(LT_STAT_LOST_EVENTS);
 }
 
-static __always_inline void event_send(struct lt_event *e, __u32 frame_bytes, bool urgent)
+/* Returns the record's ts_ns, or 0 if it was not sent (counted as lost). */
+static __always_inline __u64 event_send(struct lt_event *e, __u32 frame_bytes, bool urgent)
 {
-	__u64 len = sizeof(*e) + frame_bytes, avail, seq;
+	__u64 len = sizeof(*e) + frame_bytes, avail, seq, ts;
 	__u64 flags = BPF_RB_NO_WAKEUP;
 	struct bpf_dynptr dp;
 	__u32 zero = 0, *armed, cpu = bpf_get_smp_processor_id();
@@ -346,7 +359,7 @@ static __always_inline void event_send(struct lt_event *e, __u32 frame_bytes, bo
 	if (!ring) {
 		/* Not possible (a ring per possible CPU): counted as lost, never silent. */
 		event_lost();
-		return;
+		return 0;
 	}
 	/*
 	 * Waking the consumer per event would cost a context switch per malloc;
@@ -377,12 +390,12 @@ static __always_inline void event_send(struct lt_event *e, __u32 frame_bytes, bo
 	if (bpf_ringbuf_reserve_dynptr(ring, len, 0, &dp)) {
 		bpf_ringbuf_discard_dynptr(&dp, 0);
 		event_lost();
-		return;
+		return 0;
 	}
 	seq = lost_seq;
 	if (seq != lost_seq_told)
 		e->flags |= LT_F_AFTER_LOSS;
-	e->ts_ns = bpf_ktime_get_ns();
+	e->ts_ns = ts = bpf_ktime_get_ns();
 	/* A bound the verifier sees at the copy (the optimiser drops a repeated one). */
 	barrier_var(len);
 	if (len > LT_SYS_EVENT_LEN)
@@ -391,12 +404,13 @@ static __always_inline void event_send(struct lt_event *e, __u32 frame_bytes, bo
 		/* Not expected (len fits the reservation): never send stale ring bytes. */
 		bpf_ringbuf_discard_dynptr(&dp, 0);
 		event_lost();
-		return;
+		return 0;
 	}
 	bpf_ringbuf_submit_dynptr(&dp, flags);
 	if (e->flags & LT_F_AFTER_LOSS)
 		lost_seq_told = seq;
 	stat_inc(LT_STAT_EVENTS);
+	return ts;
 }
 
 /* ---- allocator entry: remember the arguments until the call returns ---- */
@@ -505,6 +519,78 @@ int BPF_KPROBE(pvalloc_enter, __u64 size)
 	return enter(ctx, FN_PVALLOC, size, 0, 0);
 }
 
+/* ---- the held allocation (struct inflight.held) ---- */
+
+static __always_inline struct lt_event *held_rec(struct inflight *cur)
+{
+	return (struct lt_event *)cur->rec;
+}
+
+/*
+ * Send the thread's held allocation, if any. ts_ns is when it is sent (the
+ * rings are merged in that order), aux when it was made. Returns the stamp,
+ * 0 if nothing was sent.
+ */
+static __always_inline __u64 held_flush(struct inflight *cur)
+{
+	struct lt_event *e = held_rec(cur);
+	__u32 n;
+
+	if (!cur->held || !__sync_lock_test_and_set(&cur->held, 0))
+		return 0;
+	n = e->nframes;
+	if (n > LT_MAX_FRAMES)
+		n = LT_MAX_FRAMES;
+	return event_send(e, n * sizeof(__u64), false);
+}
+
+/* ptr is the held block: take it back unsent. */
+static __always_inline bool held_take(struct inflight *cur, __u64 ptr)
+{
+	return cur && cur->held && held_rec(cur)->addr == ptr &&
+	       __sync_lock_test_and_set(&cur->held, 0);
+}
+
+/* A free of the held block cancels it: neither record is sent. */
+static __always_inline void free_send(struct inflight *cur, __u64 ptr)
+{
+	struct lt_event *e;
+
+	if (held_take(cur, ptr)) {
+		stat_inc(LT_STAT_SHORT_LIVED);
+		return;
+	}
+	e = event_new(LT_EV_FREE);
+	if (!e)
+		return;
+	e->addr = ptr;
+	event_send(e, 0, false);
+}
+
+/*
+ * A new allocation of the thread becomes its held one; the one held before
+ * goes out first. Its stack is walked now, into the held record.
+ */
+static __always_inline void held_set(struct pt_regs *ctx, struct inflight *cur, __u64 addr,
+				     __u64 size)
+{
+	struct lt_event *e = held_rec(cur);
+	__u64 id = bpf_get_current_pid_tgid(), ts;
+
+	ts = held_flush(cur);
+	e->type = LT_EV_ALLOC;
+	e->tgid = id >> 32;
+	e->tid = (__u32)id;
+	e->flags = LT_F_HELD;
+	e->addr = addr;
+	e->old_addr = 0;
+	e->size = size;
+	e->aux = ts ? ts : bpf_ktime_get_ns();
+	event_stack(ctx, e);
+	barrier();
+	cur->held = 1;
+}
+
 /* ---- allocator return: one program for all, the fn id says what happened ---- */
 
 SEC("uretprobe")
@@ -522,7 +608,10 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 	/* Our entry's sp plus the popped return address: any other sp is a nested call. */
 	if (cur->sp + 8 != PT_REGS_SP(ctx))
 		return 0;
-	v = *cur;
+	v.fn = cur->fn;
+	v.size = cur->size;
+	v.old = cur->old;
+	v.memptr = cur->memptr;
 	cur->fn = 0;
 
 	if (v.fn == FN_POSIX_MEMALIGN) {
@@ -534,19 +623,22 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 	if (v.fn == FN_REALLOC || v.fn == FN_REALLOCARRAY) {
 		if (v.old && !ret) {
 			/* realloc(p, 0) returning NULL freed p; any other failure left p live. */
-			if (v.size)
-				return 0;
-			e = event_new(LT_EV_FREE);
-			if (!e)
-				return 0;
-			e->addr = v.old;
-			event_send(e, 0, false);
+			if (!v.size)
+				free_send(cur, v.old);
 			return 0;
 		}
+		/* realloc of the held block: a new block, made by this call, held in turn. */
+		if (v.old && held_take(cur, v.old))
+			v.old = 0;
 	}
 	if (!ret)
 		return 0;
+	if (hold_allocs && !v.old) {
+		held_set(ctx, cur, ret, v.size);
+		return 0;
+	}
 
+	held_flush(cur);
 	e = event_new(v.old ? LT_EV_REALLOC : LT_EV_ALLOC);
 	if (!e)
 		return 0;
@@ -563,7 +655,6 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct inflight *cur;
-	struct lt_event *e;
 
 	if (probe_floor || !ptr)
 		return 0;
@@ -575,11 +666,21 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 		stat_inc(LT_STAT_NESTED);
 		return 0;
 	}
-	e = event_new(LT_EV_FREE);
-	if (!e)
+	free_send(cur, ptr);
+	return 0;
+}
+
+/* A thread leaving the CPU sends what it holds: it may sleep for hours. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	struct inflight *cur;
+
+	if (probe_floor)
 		return 0;
-	e->addr = ptr;
-	event_send(e, 0, false);
+	cur = bpf_task_storage_get(&inflight, prev, 0, 0);
+	if (cur)
+		held_flush(cur);
 	return 0;
 }
 
@@ -613,8 +714,12 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
+	struct inflight *cur = thread_slot(0);
 	struct lt_event *e;
 
+	/* The old image's allocation goes before the exec that ends it. */
+	if (cur)
+		held_flush(cur);
 	if (!want_tgid(BPF_CORE_READ(p, tgid)))
 		return 0;
 	e = event_new(LT_EV_EXEC);
@@ -629,8 +734,12 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *p)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
+	struct inflight *cur = thread_slot(0);
 	struct lt_event *e;
 
+	/* Each thread's held allocation goes before the process's exit. */
+	if (cur)
+		held_flush(cur);
 	/* Per thread; the process is gone with its last thread (signal->live hits 0). */
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;

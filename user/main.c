@@ -1153,6 +1153,7 @@ int main(int argc, char **argv)
 	cfg.follow_forks = a.opt.command != NULL;
 	cfg.stop_on_exec_map = a.opt.command != NULL;
 	cfg.probe_floor = a.opt.probe_floor;
+	cfg.every_event = a.opt.every_event;
 	cfg.verbose = a.opt.verbose;
 	cfg.kinds = a.opt.kinds;
 	cfg.trace_rss = a.opt.limit[GROWTH_RSS] > 0;

@@ -59,6 +59,9 @@ static const char usage_text[] =
 	"      --on-alert 'CMD'      run CMD (through /bin/sh) per alert, with LEAKTRACE_PID,\n"
 	"                            LEAKTRACE_KIND, LEAKTRACE_RATE and LEAKTRACE_LIMIT set;\n"
 	"                            at most once per process and kind per window\n"
+	"      --every-event         send every allocation and free to user space; by default a\n"
+	"                            thread's last allocation waits in the kernel and, if the\n"
+	"                            thread frees it first, neither is sent (same reports)\n"
 	"      --probe-floor         attach the probes with programs that do nothing (benchmarks)\n"
 	"  -h, --help                this text\n"
 	"  -V, --version             the version\n"
@@ -295,6 +298,7 @@ enum {
 	OPT_RINGBUF_SIZE,
 	OPT_MAX_FRAMES,
 	OPT_PROBE_FLOOR,
+	OPT_EVERY_EVENT,
 	OPT_NO_PID,
 	OPT_LIMIT,
 	OPT_WINDOW,
@@ -323,6 +327,7 @@ static const struct option long_opts[] = {
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
 	{ "max-frames", required_argument, NULL, OPT_MAX_FRAMES },
 	{ "probe-floor", no_argument, NULL, OPT_PROBE_FLOOR },
+	{ "every-event", no_argument, NULL, OPT_EVERY_EVENT },
 	{ "no-pid", no_argument, NULL, OPT_NO_PID },
 	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ "window", required_argument, NULL, OPT_WINDOW },
@@ -440,6 +445,9 @@ static int parse_one(struct options *o, int c, const char *arg, FILE *err)
 		return 0;
 	case OPT_PROBE_FLOOR:
 		o->probe_floor = true;
+		return 0;
+	case OPT_EVERY_EVENT:
+		o->every_event = true;
 		return 0;
 	case OPT_NO_PID:
 		o->no_pid = true;

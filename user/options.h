@@ -47,6 +47,7 @@ struct options {
 	size_t ringbuf_size;            /* --ringbuf-size, power of two */
 	unsigned max_frames;            /* --max-frames */
 	bool probe_floor;               /* --probe-floor: empty programs, for benchmarks */
+	bool every_event;               /* --every-event: no allocation held back in BPF */
 	bool no_pid;                    /* --no-pid: folded root frame is comm alone */
 	double limit[5];                /* --limit, per second, indexed by enum growth_kind */
 	__u64 window_ns;                /* --window */

@@ -62,6 +62,7 @@ struct report_summary {
 	bool delta;       /* stacks hold gains since the previous report (--delta) */
 	double min_age_s; /* --min-age in force */
 	__u64 events;
+	__u64 short_lived;   /* allocations freed by their thread before its next one: not sent */
 	__u64 lost_events;   /* ring buffer full (BPF) */
 	__u64 lost_stacks;   /* kept, frames may be missing: unwound past a short stack sample */
 	__u64 unknown_frees; /* frees of blocks not tracked (allocated before tracing, lost, ...) */

@@ -229,6 +229,7 @@ int report__build(struct agg *agg, struct symbolizer *sym, const struct report_p
 	s->r.summary.delta = p->delta != NULL;
 	s->r.summary.min_age_s = p->delta ? 0 : (double)p->min_age_ns / 1e9;
 	s->r.summary.events = st.events;
+	s->r.summary.short_lived = p->bpf[LT_STAT_SHORT_LIVED];
 	s->r.summary.lost_events = p->bpf[LT_STAT_LOST_EVENTS];
 	s->r.summary.lost_stacks = p->bpf[LT_STAT_LOST_STACKS];
 	s->r.summary.unknown_frees = st.unknown_frees;

@@ -131,6 +131,7 @@ static void json__summary(struct jsonw *w, const struct report_summary *s)
 	jsonw__bool_field(w, "delta", s->delta);
 	jsonw__double_field(w, "min_age_s", s->min_age_s);
 	jsonw__u64_field(w, "events", s->events);
+	jsonw__u64_field(w, "short_lived", s->short_lived);
 	jsonw__u64_field(w, "lost_events", s->lost_events);
 	jsonw__u64_field(w, "lost_stacks", s->lost_stacks);
 	jsonw__u64_field(w, "unknown_frees", s->unknown_frees);

@@ -534,8 +534,10 @@ static int pp__comments(struct pp_builder *b, const struct report_summary *sum, 
 				 sum->min_age_s);
 		else if (i == 1)
 			snprintf(buf, sizeof(buf),
-				 "events=%llu lost_events=%llu lost_stacks=%llu unknown_frees=%llu",
+				 "events=%llu short_lived=%llu lost_events=%llu lost_stacks=%llu "
+				 "unknown_frees=%llu",
 				 (unsigned long long)sum->events,
+				 (unsigned long long)sum->short_lived,
 				 (unsigned long long)sum->lost_events,
 				 (unsigned long long)sum->lost_stacks,
 				 (unsigned long long)sum->unknown_frees);

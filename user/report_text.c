@@ -252,10 +252,12 @@ static void text__warning(FILE *f, const struct report_summary *s)
 static void text__summary(FILE *f, const struct report_summary *s)
 {
 	fprintf(f,
-		"== summary: events %llu, lost events %llu, lost stacks %llu, unknown frees %llu, "
+		"== summary: events %llu, short-lived %llu, lost events %llu, lost stacks %llu, "
+		"unknown frees %llu, "
 		"untracked %llu (%llu bytes), inflight full %llu, stack overflow %llu, reordered %llu, "
 		"live %llu\n",
-		(unsigned long long)s->events, (unsigned long long)s->lost_events,
+		(unsigned long long)s->events, (unsigned long long)s->short_lived,
+		(unsigned long long)s->lost_events,
 		(unsigned long long)s->lost_stacks, (unsigned long long)s->unknown_frees,
 		(unsigned long long)s->untracked, (unsigned long long)s->untracked_bytes,
 		(unsigned long long)s->inflight_full, (unsigned long long)s->stack_overflow,

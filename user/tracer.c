@@ -323,6 +323,7 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 {
 	struct tracer *t;
 	size_t ring_size = 0;
+	bool hold;
 	int ret;
 
 	verbose_libbpf = cfg->verbose;
@@ -350,6 +351,9 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 	t->skel->rodata->follow_forks = cfg->follow_forks;
 	t->skel->rodata->stop_on_exec_map = cfg->stop_on_exec_map;
 	t->skel->rodata->probe_floor = cfg->probe_floor;
+	hold = !cfg->every_event && (cfg->kinds & (1u << LT_KIND_MEM));
+	t->skel->rodata->hold_allocs = hold;
+	bpf_program__set_autoload(t->skel->progs.on_switch, hold);
 	t->skel->rodata->watch_exec_maps = cfg->kinds & (1u << LT_KIND_MEM);
 	t->skel->rodata->trace_rss = cfg->trace_rss;
 	bpf_program__set_autoload(t->skel->progs.on_rss_stat, cfg->trace_rss);
@@ -378,7 +382,10 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 	t->skel->links.on_fork = bpf_program__attach(t->skel->progs.on_fork);
 	t->skel->links.on_exec = bpf_program__attach(t->skel->progs.on_exec);
 	t->skel->links.on_exit = bpf_program__attach(t->skel->progs.on_exit);
-	if (!t->skel->links.on_fork || !t->skel->links.on_exec || !t->skel->links.on_exit) {
+	if (hold)
+		t->skel->links.on_switch = bpf_program__attach(t->skel->progs.on_switch);
+	if (!t->skel->links.on_fork || !t->skel->links.on_exec || !t->skel->links.on_exit ||
+	    (hold && !t->skel->links.on_switch)) {
 		ret = -errno;
 		set_err(err, errlen, "cannot attach the sched/syscalls tracepoints: %s%s",
 			strerror(-ret), load_hint(-ret));

@@ -24,6 +24,7 @@ struct tracer_cfg {
 	bool follow_forks;
 	bool stop_on_exec_map; /* -c: SIGSTOP filtered tgids at exec mmaps (ptrace absorbs it) */
 	bool probe_floor;      /* empty programs */
+	bool every_event;      /* no held allocations: every malloc and free is sent */
 	bool verbose;
 	unsigned kinds;        /* 1u << LT_KIND_*: which syscall tracepoints to attach */
 	bool trace_rss;        /* attach kmem/rss_stat */

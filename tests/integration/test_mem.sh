@@ -26,3 +26,68 @@ for b in leaky leaky-nofp; do
 		[ ! -s "$T/$b.out" ]
 	check_mem_report "$t" "$T/$b.json" "$T/$b.expect" "$PROGS/$b" leaky.c --comm "$b"
 done
+
+# Every allocation and free sent (--every-event): the same report; by default
+# leaky's churn (malloc/free pairs on one thread) is matched in the kernel and
+# counted as short-lived, with --every-event nothing is.
+t="mem[leaky --every-event]"
+lt_run 60 "$T/ev.out" "$T/ev.err" -T 1000 -f json -o "$T/ev.json" --every-event -c "$PROGS/leaky"
+rc=$?
+check "$t: exits with the command's status 0" "exit $rc; stderr: $(tail_of "$T/ev.err")" [ "$rc" = 0 ]
+check_mem_report "$t" "$T/ev.json" "$T/leaky.expect" "$PROGS/leaky" leaky.c --comm leaky
+short_lived() { # REPORT: the final summary's short_lived
+	python3 -c 'import json,sys
+s=[json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print([o for o in s if o.get("type")=="summary"][-1]["short_lived"])' "$1" 2>/dev/null
+}
+n=$(short_lived "$T/leaky.json") m=$(short_lived "$T/ev.json")
+# leaky's churn alone frees CHURN_N (10,000) blocks right after making them.
+check "mem[leaky]: churn's pairs matched in the kernel (short_lived $n >= 10000)" \
+	"summary: $(tail -1 "$T/leaky.json")" [ "${n:-0}" -ge 10000 ]
+check "$t: nothing matched in the kernel (short_lived ${m:-none})" \
+	"summary: $(tail -1 "$T/ev.json")" [ "$m" = 0 ]
+
+# The last allocation of a thread that then sleeps: sent when it leaves the CPU.
+need_files test_mem "$PROGS/sleeper"
+"$PROGS/sleeper" --expect >"$T/sl.expect"
+t="mem[sleeper -p]"
+"$PROGS/sleeper" "$T/sl.go" "$T/sl.ready" &
+pid=$!
+BG_PIDS+=("$pid")
+# Not under timeout(1): SIGINT must reach leaktrace itself; cleanup kills it if need be.
+"$LT" -p "$pid" -a 0 -T 1000 -f json -o "$T/sl.json" 1 >"$T/sl.out" 2>"$T/sl.err" &
+lt=$!
+BG_PIDS+=("$lt")
+if wait_for 20 lt_attached "$T/sl.err"; then
+	touch "$T/sl.go"
+	check "$t: sleeper leaked" "no $T/sl.ready within 10 s" wait_for 10 test -e "$T/sl.ready"
+	sleep 1.5 # an interval report while the thread sleeps
+	kill -INT "$lt"
+	# shellcheck disable=SC2016 # eval expands at run time
+	wait_for 15 eval '! kill -0 "$lt" 2>/dev/null' || kill -KILL "$lt" 2>/dev/null
+	wait "$lt"
+	rc=$?
+	check "$t: leaktrace exits 0" "exit $rc; stderr: $(tail_of "$T/sl.err")" [ "$rc" = 0 ]
+	python3 - "$t" "$T/sl.json" "$T/sl.expect" <<'PY'
+import json, sys
+name, report, expect = sys.argv[1:4]
+want = json.loads(open(expect).read())
+objs = [json.loads(l) for l in open(report) if l.strip()]
+# The last report before the final one: taken while the thread slept.
+cuts = [i for i, o in enumerate(objs) if o.get("type") == "summary"]
+for label, lo, hi in (("an interval report", cuts[-3] + 1 if len(cuts) > 2 else 0,
+                       cuts[-2] + 1 if len(cuts) > 1 else 0),
+                      ("the final report", cuts[-2] + 1 if len(cuts) > 1 else 0, len(objs))):
+    got = [(o["bytes"], o["count"]) for o in objs[lo:hi] if o.get("type") == "stack" and
+           o.get("kind") == "mem" and o.get("frames") and o["frames"][0].get("sym") == want["func"]]
+    ok = got == [(want["bytes"], want["count"])]
+    print(("PASS: %s: %s: %d bytes in %d from %s" % (name, label, want["bytes"], want["count"],
+                                                   want["func"])) if ok else
+          ("FAIL: %s: %s: %d bytes in %d from %s: got %s (%d reports)" % (
+              name, label, want["bytes"], want["count"], want["func"], got, len(cuts))))
+PY
+else
+	fail "$t: attached" "no line matching '$LT_ATTACHED_RE' on stderr within 20 s: $(tail_of "$T/sl.err")"
+fi
+kill -TERM "$pid" 2>/dev/null
+wait "$pid"

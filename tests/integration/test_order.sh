@@ -9,7 +9,9 @@
 # handoff --expect's size from alloc_block called by keep_last; as many unknown
 # frees as in two rounds (glibc frees one block of its own, unseen, once the
 # first mmapped block is gone); nothing lost or reordered. Also with a small
-# ring, so that the consumer's passes cut the rounds at many places.
+# ring, so that the consumer's passes cut the rounds at many places, and with
+# handoff --spin: the threads never sleep, so A's allocation is still held in
+# the kernel (LT_F_HELD) when B's free of it is sent, and arrives after it.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -30,10 +32,11 @@ print([o for o in s if o.get("type")=="summary"][-1]["unknown_frees"])' "$T/base
 check "order[handoff -n 2]: a baseline of unknown frees (${base:-none})" \
 	"stderr: $(tail_of "$T/err")" [ -n "$base" ]
 
-for ring in 16M 64K; do
-	t="order[handoff, --ringbuf-size $ring]"
+for run in 16M: 64K: 16M:--spin; do
+	ring=${run%%:*} spin=${run#*:}
+	t="order[handoff${spin:+ $spin}, --ringbuf-size $ring]"
 	lt_run 60 "$T/out" "$T/err" --ringbuf-size "$ring" -a 0 -T 1000 -f json -o "$T/r.json" \
-		-c "$PROGS/handoff -n 3000"
+		-c "$PROGS/handoff $spin -n 3000"
 	rc=$?
 	check "$t: exits with the command's status 0" "exit $rc; stderr: $(tail_of "$T/err")" \
 		[ "$rc" = 0 ]

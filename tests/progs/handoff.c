@@ -10,9 +10,14 @@
  * on the same address: read ring by ring, each free would land on the wrong
  * allocation. A keeps the last block (keep_last), the one leak:
  *
- *   handoff [-n ROUNDS]   prints "reused=R rounds=N" (how often the address
+ *   handoff [--spin] [-n ROUNDS]   prints "reused=R rounds=N" (how often the address
  *                         came back) and exits 0; 2 if there are not two CPUs
  *   handoff --expect      the leak, as leaky --expect prints it
+ *
+ * --spin: the threads hand the block over by spinning on the mailbox, never
+ * sleeping: A's allocation is then still held in the kernel (struct inflight,
+ * sent at A's next allocator call or switch) when B's free of it is sent, so
+ * the free arrives first.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -27,6 +32,7 @@ static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static void *mailbox;   /* a block for B to free */
 static int done;
 static int cpu_a, cpu_b;
+static int spin;
 
 static int pin(int cpu)
 {
@@ -44,6 +50,13 @@ static void *freer(void *arg)
 	(void)arg;
 	if (pin(cpu_b))
 		exit(2);
+	while (spin) {
+		while (!(p = __atomic_load_n(&mailbox, __ATOMIC_ACQUIRE)))
+			if (__atomic_load_n(&done, __ATOMIC_ACQUIRE))
+				return NULL;
+		free(p);
+		__atomic_store_n(&mailbox, NULL, __ATOMIC_RELEASE);
+	}
 	pthread_mutex_lock(&mu);
 	for (;;) {
 		while (!mailbox && !done)
@@ -85,6 +98,11 @@ int main(int argc, char **argv)
 		printf("{\"func\":\"alloc_block\",\"bytes\":%d,\"count\":1}\n", BLOCK);
 		return 0;
 	}
+	if (argc > 1 && !strcmp(argv[1], "--spin")) {
+		spin = 1;
+		argc--;
+		argv++;
+	}
 	if (argc > 2 && !strcmp(argv[1], "-n"))
 		rounds = atol(argv[2]);
 	if (sched_getaffinity(0, sizeof(avail), &avail))
@@ -109,6 +127,12 @@ int main(int argc, char **argv)
 			return 1;
 		reused += p == prev;
 		prev = p;
+		if (spin) {
+			__atomic_store_n(&mailbox, p, __ATOMIC_RELEASE);
+			while (__atomic_load_n(&mailbox, __ATOMIC_ACQUIRE))
+				;
+			continue;
+		}
 		pthread_mutex_lock(&mu);
 		mailbox = p;
 		pthread_cond_broadcast(&cv);
@@ -118,6 +142,7 @@ int main(int argc, char **argv)
 	}
 	last = keep_last();
 	reused += last == prev;
+	__atomic_store_n(&done, 1, __ATOMIC_RELEASE);
 	pthread_mutex_lock(&mu);
 	done = 1;
 	pthread_cond_broadcast(&cv);

@@ -183,7 +183,7 @@ static const struct report_stack model_stacks[] = {
 };
 
 static const struct report model = {
-	.summary = { .time = T_2026_11_26_0700Z, .final = true, .min_age_s = 5, .events = 77,
+	.summary = { .time = T_2026_11_26_0700Z, .final = true, .min_age_s = 5, .events = 77, .short_lived = 11,
 		     .lost_events = 1, .lost_stacks = 2, .unknown_frees = 3, .untracked = 4,
 		     .untracked_bytes = 5, .inflight_full = 6, .stack_overflow = 7, .reordered = 9, .live = 8 },
 	.stacks = model_stacks,
@@ -200,7 +200,7 @@ static const char *const model_strings[] = {
 	/* stack 1, 2, 3, 4 */
 	"leak_b", "other", "map", "open_files", "fd.c", "fd", "timer",
 	"leaktrace: final report, min_age 5s",
-	"events=77 lost_events=1 lost_stacks=2 unknown_frees=3",
+	"events=77 short_lived=11 lost_events=1 lost_stacks=2 unknown_frees=3",
 	"untracked=4 untracked_bytes=5 inflight_full=6 stack_overflow=7 reordered=9 live=8",
 };
 
@@ -232,7 +232,7 @@ static void test_sample_types_and_header(void)
 	ASSERT_EQ(p->n_comment, 3, "comments");
 	ASSERT_STREQ(str(p, p->comment[0]), "leaktrace: final report, min_age 5s", "comment 0");
 	ASSERT_STREQ(str(p, p->comment[1]),
-		     "events=77 lost_events=1 lost_stacks=2 unknown_frees=3", "comment 1");
+		     "events=77 short_lived=11 lost_events=1 lost_stacks=2 unknown_frees=3", "comment 1");
 	ASSERT_STREQ(str(p, p->comment[2]),
 		     "untracked=4 untracked_bytes=5 inflight_full=6 stack_overflow=7 reordered=9 live=8",
 		     "comment 2");

@@ -245,7 +245,7 @@ static void model_clean(struct report *r, struct report_stack *st, struct report
 	pr[1] = (struct report_proc){ .pid = 77, .comm = "timerd", .exited = true, .timers = 1 };
 
 	r->summary = (struct report_summary){ .time = T_2026_11_26_0700Z, .final = true,
-					      .min_age_s = 5, .events = 123456,
+					      .min_age_s = 5, .events = 123456, .short_lived = 4321,
 					      .unknown_frees = 12, .live = 108 };
 	r->stacks = st;
 	r->nstacks = 5;
@@ -278,7 +278,7 @@ static const char clean_text[] =
 	"    PID COMM             MEM_BYTES  MEM_COUNT  MAP_BYTES   FDS TIMERS\n"
 	"   1234 leaky                 6500        101    1048576     4      0\n"
 	"     77 timerd                   0          0          0     0      1   (exited)\n"
-	"== summary: events 123456, lost events 0, lost stacks 0, unknown frees 12, "
+	"== summary: events 123456, short-lived 4321, lost events 0, lost stacks 0, unknown frees 12, "
 	"untracked 0 (0 bytes), inflight full 0, stack overflow 0, reordered 0, live 108\n";
 
 static const char clean_json[] =
@@ -311,7 +311,7 @@ static const char clean_json[] =
 	"{\"type\":\"process\",\"pid\":77,\"comm\":\"timerd\",\"exited\":true,"
 	"\"mem_bytes\":0,\"mem_count\":0,\"map_bytes\":0,\"map_count\":0,\"fds\":0,\"timers\":1,\"rss\":0,\"flagged\":[]}\n"
 	"{\"type\":\"summary\",\"time\":\"2026-11-26T07:00:00Z\",\"final\":true,\"delta\":false,\"min_age_s\":5,"
-	"\"events\":123456,\"lost_events\":0,\"lost_stacks\":0,\"unknown_frees\":12,"
+	"\"events\":123456,\"short_lived\":4321,\"lost_events\":0,\"lost_stacks\":0,\"unknown_frees\":12,"
 	"\"untracked\":0,\"untracked_bytes\":0,\"inflight_full\":0,\"stack_overflow\":0,\"reordered\":0,"
 	"\"live\":108}\n";
 
@@ -362,7 +362,8 @@ static void test_text_not_final_and_warning(void)
 	ASSERT_EQ(err, 0, "report_text__write");
 	ASSERT_STREQ(out,
 		     "leaktrace report 2026-11-26T07:00:00Z\n"
-		     "== summary: events 123456, lost events 5, lost stacks 0, unknown frees 12, "
+		     "== summary: events 123456, short-lived 4321, lost events 5, lost stacks 0, "
+		     "unknown frees 12, "
 		     "untracked 3 (4096 bytes), inflight full 1, stack overflow 9, reordered 2, "
 		     "live 108\n"
 		     "WARNING: totals are inexact: lost events 5, untracked 3 (4096 bytes), "
@@ -442,7 +443,7 @@ static void test_empty_report_all_formats(void)
 	ASSERT_EQ(err, 0, "report_text__write");
 	ASSERT_STREQ(out,
 		     "leaktrace report 2026-11-26T07:00:00Z\n"
-		     "== summary: events 0, lost events 0, lost stacks 0, unknown frees 0, "
+		     "== summary: events 0, short-lived 0, lost events 0, lost stacks 0, unknown frees 0, "
 		     "untracked 0 (0 bytes), inflight full 0, stack overflow 0, reordered 0, live 0\n",
 		     "empty text");
 	free(out);
@@ -452,7 +453,7 @@ static void test_empty_report_all_formats(void)
 	ASSERT_EQ(err, 0, "report_json__write");
 	ASSERT_STREQ(out,
 		     "{\"type\":\"summary\",\"time\":\"2026-11-26T07:00:00Z\",\"final\":false,\"delta\":false,"
-		     "\"min_age_s\":5,\"events\":0,\"lost_events\":0,\"lost_stacks\":0,"
+		     "\"min_age_s\":5,\"events\":0,\"short_lived\":0,\"lost_events\":0,\"lost_stacks\":0,"
 		     "\"unknown_frees\":0,\"untracked\":0,\"untracked_bytes\":0,"
 		     "\"inflight_full\":0,\"stack_overflow\":0,\"reordered\":0,\"live\":0}\n",
 		     "empty json");
