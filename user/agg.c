@@ -1308,7 +1308,6 @@ static bool held_gone(struct agg *agg, struct proc *p, __u64 addr, __u64 born)
 	return false;
 }
 
-
 static void ev_map(struct agg *agg, struct proc *p, const struct lt_event *e, unsigned *res)
 {
 	struct mapr r = {.start = e->addr, .end = range_end(e->addr, e->size), .ts = e->ts_ns};

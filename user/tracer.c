@@ -382,14 +382,21 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 	t->skel->links.on_fork = bpf_program__attach(t->skel->progs.on_fork);
 	t->skel->links.on_exec = bpf_program__attach(t->skel->progs.on_exec);
 	t->skel->links.on_exit = bpf_program__attach(t->skel->progs.on_exit);
-	if (hold)
-		t->skel->links.on_switch = bpf_program__attach(t->skel->progs.on_switch);
-	if (!t->skel->links.on_fork || !t->skel->links.on_exec || !t->skel->links.on_exit ||
-	    (hold && !t->skel->links.on_switch)) {
+	if (!t->skel->links.on_fork || !t->skel->links.on_exec || !t->skel->links.on_exit) {
 		ret = -errno;
 		set_err(err, errlen, "cannot attach the sched/syscalls tracepoints: %s%s",
 			strerror(-ret), load_hint(-ret));
 		goto fail;
+	}
+	/* Held allocations are sent when their thread leaves the CPU. */
+	if (hold) {
+		t->skel->links.on_switch = bpf_program__attach(t->skel->progs.on_switch);
+		if (!t->skel->links.on_switch) {
+			ret = -errno;
+			set_err(err, errlen, "cannot attach the sched_switch tracepoint: %s%s "
+				"(--every-event does without it)", strerror(-ret), load_hint(-ret));
+			goto fail;
+		}
 	}
 	ret = attach_syscalls(t, cfg->kinds, err, errlen);
 	if (ret)

@@ -10,7 +10,8 @@
  * on the same address: read ring by ring, each free would land on the wrong
  * allocation. A keeps the last block (keep_last), the one leak:
  *
- *   handoff [--spin] [-n ROUNDS]   prints "reused=R rounds=N" (how often the address
+ *   handoff [--spin] [-n ROUNDS]
+ *                         prints "reused=R rounds=N" (how often the address
  *                         came back) and exits 0; 2 if there are not two CPUs
  *   handoff --expect      the leak, as leaky --expect prints it
  *
