@@ -48,7 +48,7 @@ struct inflight {
 	__u64 old;    /* realloc: old block */
 	__u64 memptr; /* posix_memalign: where the result is stored */
 	__u32 fn;
-	__u32 pad;
+	__u32 free_gen; /* free_gen of the held block's address when it was made */
 	/*
 	 * The thread's last allocation, held back: if the thread frees it
 	 * before its next allocator call, neither event is sent (most blocks
@@ -521,6 +521,36 @@ int BPF_KPROBE(pvalloc_enter, __u64 size)
 
 /* ---- the held allocation (struct inflight.held) ---- */
 
+/*
+ * Frees sent, counted per hash of the address: a held block whose count moved
+ * may have been freed by another thread, and the block at its address that
+ * this thread now frees another one (handed back to it). Such a free does not
+ * cancel the held block: both are sent, the held one first.
+ */
+#define FREE_GEN_BITS 12
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << FREE_GEN_BITS);
+	__type(key, __u32);
+	__type(value, __u32);
+} free_gen SEC(".maps");
+
+static __always_inline __u32 *free_gen_of(__u64 addr)
+{
+	__u32 k = (__u32)((addr * 0x9e3779b97f4a7c15ULL) >> (64 - FREE_GEN_BITS));
+
+	return bpf_map_lookup_elem(&free_gen, &k);
+}
+
+static __always_inline void free_gen_bump(__u64 addr)
+{
+	__u32 *g = free_gen_of(addr);
+
+	if (g)
+		__sync_fetch_and_add(g, 1);
+}
+
 static __always_inline struct lt_event *held_rec(struct inflight *cur)
 {
 	return (struct lt_event *)cur->rec;
@@ -544,11 +574,15 @@ static __always_inline __u64 held_flush(struct inflight *cur)
 	return event_send(e, n * sizeof(__u64), false);
 }
 
-/* ptr is the held block: take it back unsent. */
+/* ptr is the held block, and no free of its address was sent since: take it back unsent. */
 static __always_inline bool held_take(struct inflight *cur, __u64 ptr)
 {
-	return cur && cur->held && held_rec(cur)->addr == ptr &&
-	       __sync_lock_test_and_set(&cur->held, 0);
+	__u32 *g;
+
+	if (!cur || !cur->held || held_rec(cur)->addr != ptr)
+		return false;
+	g = free_gen_of(ptr);
+	return g && *g == cur->free_gen && __sync_lock_test_and_set(&cur->held, 0);
 }
 
 /* A free of the held block cancels it: neither record is sent. */
@@ -560,6 +594,10 @@ static __always_inline void free_send(struct inflight *cur, __u64 ptr)
 		stat_inc(LT_STAT_SHORT_LIVED);
 		return;
 	}
+	/* Same address, but freed elsewhere since: the held block goes first. */
+	if (cur && cur->held && held_rec(cur)->addr == ptr)
+		held_flush(cur);
+	free_gen_bump(ptr);
 	e = event_new(LT_EV_FREE);
 	if (!e)
 		return;
@@ -576,8 +614,11 @@ static __always_inline void held_set(struct pt_regs *ctx, struct inflight *cur, 
 {
 	struct lt_event *e = held_rec(cur);
 	__u64 id = bpf_get_current_pid_tgid(), ts;
+	__u32 *g;
 
 	ts = held_flush(cur);
+	g = free_gen_of(addr);
+	cur->free_gen = g ? *g : 0;
 	e->type = LT_EV_ALLOC;
 	e->tgid = id >> 32;
 	e->tid = (__u32)id;
@@ -596,7 +637,9 @@ static __always_inline void held_set(struct pt_regs *ctx, struct inflight *cur, 
 SEC("uretprobe")
 int BPF_KRETPROBE(alloc_return, __u64 ret)
 {
-	struct inflight *cur, v;
+	struct inflight *cur;
+	__u64 size, old, memptr;
+	__u32 fn;
 	struct lt_event *e;
 	__u32 frame_bytes;
 
@@ -608,43 +651,45 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 	/* Our entry's sp plus the popped return address: any other sp is a nested call. */
 	if (cur->sp + 8 != PT_REGS_SP(ctx))
 		return 0;
-	v.fn = cur->fn;
-	v.size = cur->size;
-	v.old = cur->old;
-	v.memptr = cur->memptr;
+	fn = cur->fn;
+	size = cur->size;
+	old = cur->old;
+	memptr = cur->memptr;
 	cur->fn = 0;
 
-	if (v.fn == FN_POSIX_MEMALIGN) {
+	if (fn == FN_POSIX_MEMALIGN) {
 		if (ret != 0)
 			return 0; /* failed: *memptr untouched */
-		if (bpf_probe_read_user(&ret, sizeof(ret), (void *)v.memptr))
+		if (bpf_probe_read_user(&ret, sizeof(ret), (void *)memptr))
 			return 0;
 	}
-	if (v.fn == FN_REALLOC || v.fn == FN_REALLOCARRAY) {
-		if (v.old && !ret) {
+	if (fn == FN_REALLOC || fn == FN_REALLOCARRAY) {
+		if (old && !ret) {
 			/* realloc(p, 0) returning NULL freed p; any other failure left p live. */
-			if (!v.size)
-				free_send(cur, v.old);
+			if (!size)
+				free_send(cur, old);
 			return 0;
 		}
 		/* realloc of the held block: a new block, made by this call, held in turn. */
-		if (v.old && held_take(cur, v.old))
-			v.old = 0;
+		if (old && held_take(cur, old))
+			old = 0;
 	}
 	if (!ret)
 		return 0;
-	if (hold_allocs && !v.old) {
-		held_set(ctx, cur, ret, v.size);
+	if (hold_allocs && !old) {
+		held_set(ctx, cur, ret, size);
 		return 0;
 	}
 
 	held_flush(cur);
-	e = event_new(v.old ? LT_EV_REALLOC : LT_EV_ALLOC);
+	if (old)
+		free_gen_bump(old);
+	e = event_new(old ? LT_EV_REALLOC : LT_EV_ALLOC);
 	if (!e)
 		return 0;
 	e->addr = ret;
-	e->old_addr = v.old;
-	e->size = v.size;
+	e->old_addr = old;
+	e->size = size;
 	frame_bytes = event_stack(ctx, e);
 	event_send(e, frame_bytes, false);
 	return 0;

@@ -11,7 +11,10 @@
 # first mmapped block is gone); nothing lost or reordered. Also with a small
 # ring, so that the consumer's passes cut the rounds at many places, and with
 # handoff --spin: the threads never sleep, so A's allocation is still held in
-# the kernel (LT_F_HELD) when B's free of it is sent, and arrives after it.
+# the kernel (LT_F_HELD) when B's free of it is sent, and arrives after it;
+# and handoff --pingpong: B frees A's held block and gives A back a block at
+# the same address, which A frees: that free must not cancel A's held block
+# (a 64-byte block from alloc_block <- freer would stay live).
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -32,7 +35,7 @@ print([o for o in s if o.get("type")=="summary"][-1]["unknown_frees"])' "$T/base
 check "order[handoff -n 2]: a baseline of unknown frees (${base:-none})" \
 	"stderr: $(tail_of "$T/err")" [ -n "$base" ]
 
-for run in 16M: 64K: 16M:--spin; do
+for run in 16M: 64K: 16M:--spin 16M:--pingpong; do
 	ring=${run%%:*} spin=${run#*:}
 	t="order[handoff${spin:+ $spin}, --ringbuf-size $ring]"
 	lt_run 60 "$T/out" "$T/err" --ringbuf-size "$ring" -a 0 -T 1000 -f json -o "$T/r.json" \

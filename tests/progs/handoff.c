@@ -10,7 +10,7 @@
  * on the same address: read ring by ring, each free would land on the wrong
  * allocation. A keeps the last block (keep_last), the one leak:
  *
- *   handoff [--spin] [-n ROUNDS]
+ *   handoff [--spin|--pingpong] [-n ROUNDS]
  *                         prints "reused=R rounds=N" (how often the address
  *                         came back) and exits 0; 2 if there are not two CPUs
  *   handoff --expect      the leak, as leaky --expect prints it
@@ -19,6 +19,10 @@
  * sleeping: A's allocation is then still held in the kernel (struct inflight,
  * sent at A's next allocator call or switch) when B's free of it is sent, so
  * the free arrives first.
+ * --pingpong: spinning too, with 64-byte blocks: B frees A's block and
+ * mallocs one of the same size (its tcache gives the address back), which A
+ * frees. A's free is of its held block's address, but not of its held block:
+ * it must not cancel it.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -33,7 +37,8 @@ static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static void *mailbox;   /* a block for B to free */
 static int done;
 static int cpu_a, cpu_b;
-static int spin;
+static int spin, pingpong;
+static void *volatile back; /* --pingpong: B's block for A to free */
 
 static int pin(int cpu)
 {
@@ -42,6 +47,17 @@ static int pin(int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+#define SMALL 64
+
+static __attribute__((noinline)) void *alloc_block(size_t n)
+{
+	void *p = malloc(n);
+
+	if (p)
+		memset(p, 1, 64);
+	return p;
 }
 
 static void *freer(void *arg)
@@ -57,6 +73,11 @@ static void *freer(void *arg)
 				return NULL;
 		free(p);
 		__atomic_store_n(&mailbox, NULL, __ATOMIC_RELEASE);
+		if (pingpong) {
+			if (!(p = alloc_block(SMALL)))
+				exit(1);
+			__atomic_store_n(&back, p, __ATOMIC_RELEASE);
+		}
 	}
 	pthread_mutex_lock(&mu);
 	for (;;) {
@@ -73,18 +94,9 @@ static void *freer(void *arg)
 	return NULL;
 }
 
-static __attribute__((noinline)) void *alloc_block(void)
-{
-	void *p = malloc(BLOCK);
-
-	if (p)
-		memset(p, 1, 64);
-	return p;
-}
-
 static __attribute__((noinline)) void *keep_last(void)
 {
-	return alloc_block();
+	return alloc_block(BLOCK);
 }
 
 int main(int argc, char **argv)
@@ -99,8 +111,9 @@ int main(int argc, char **argv)
 		printf("{\"func\":\"alloc_block\",\"bytes\":%d,\"count\":1}\n", BLOCK);
 		return 0;
 	}
-	if (argc > 1 && !strcmp(argv[1], "--spin")) {
+	if (argc > 1 && (!strcmp(argv[1], "--spin") || !strcmp(argv[1], "--pingpong"))) {
 		spin = 1;
+		pingpong = !strcmp(argv[1], "--pingpong");
 		argc--;
 		argv++;
 	}
@@ -123,11 +136,21 @@ int main(int argc, char **argv)
 	if (pin(cpu_a) || pthread_create(&b, NULL, freer, NULL))
 		return 2;
 	for (i = 0; i < rounds; i++) {
-		p = alloc_block();
+		p = alloc_block(pingpong ? SMALL : BLOCK);
 		if (!p)
 			return 1;
 		reused += p == prev;
 		prev = p;
+		if (pingpong) {
+			void *q;
+
+			__atomic_store_n(&mailbox, p, __ATOMIC_RELEASE);
+			while (!(q = __atomic_load_n(&back, __ATOMIC_ACQUIRE)))
+				;
+			__atomic_store_n(&back, NULL, __ATOMIC_RELEASE);
+			free(q);
+			continue;
+		}
 		if (spin) {
 			__atomic_store_n(&mailbox, p, __ATOMIC_RELEASE);
 			while (__atomic_load_n(&mailbox, __ATOMIC_ACQUIRE))
