@@ -196,18 +196,23 @@ struct proc {
 
 /*
  * A block's allocation can arrive after its free: a thread holds its last
- * allocation back until its next allocator call or its switch off the CPU
+ * allocation back until its next allocation or its switch off the CPU
  * (LT_F_HELD), and another thread may free the block meanwhile. Unknown frees
  * are remembered here (direct-mapped: a newer one pushes an older one out) so
- * that the allocation, when it comes, is known to be gone already.
+ * that the allocation, when it comes, is known to be gone already. A free of
+ * an address at or after a block's birth means that block is gone (the
+ * address was its until then), so a slot explains every held block born
+ * before it, not just one.
  */
 struct early_free {
 	__u64 addr;
-	__u64 ts; /* when it was freed */
-	__u32 tgid; /* 0: empty */
+	__u64 ts;	/* when it was freed */
+	__u32 tgid;
+	bool used;
+	bool explained; /* unknown_frees was taken back for it */
 };
 
-#define EARLY_SLOTS 1024u
+#define EARLY_SLOTS 16384u /* 384 KiB */
 
 struct pslot {
 	__u32 tgid;
@@ -1281,6 +1286,8 @@ static void ev_mem_free(struct agg *agg, struct proc *p, __u64 addr, __u64 ts)
 	f->addr = addr;
 	f->ts = ts;
 	f->tgid = p->tgid;
+	f->used = true;
+	f->explained = false;
 }
 
 /*
@@ -1294,9 +1301,11 @@ static bool held_gone(struct agg *agg, struct proc *p, __u64 addr, __u64 born)
 	struct early_free *f = early_slot(agg, p->tgid, addr);
 	struct live *s;
 
-	if (f->tgid == p->tgid && f->addr == addr && f->ts >= born) {
-		f->tgid = 0;
-		agg->st.unknown_frees--;
+	if (f->used && f->tgid == p->tgid && f->addr == addr && f->ts >= born) {
+		if (!f->explained && agg->st.unknown_frees) {
+			f->explained = true;
+			agg->st.unknown_frees--;
+		}
 		agg->st.held_freed++;
 		return true;
 	}

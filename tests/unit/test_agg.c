@@ -501,9 +501,17 @@ static void test_held_alloc_after_its_free(void)
 	ASSERT_EQ(stats_of(a).held_freed, 1, "held_freed");
 	ASSERT_TRUE(proc_of(a, 100, &pi), "proc listed");
 	ASSERT_EQ(pi.mem_bytes, 0, "mem_bytes");
-	/* The remembered free is used up: the next block at the address lives. */
+	/*
+	 * Another block born before that free (held by a third thread, freed
+	 * by it unseen in between) is gone too; the free is explained once.
+	 */
 	send_held(a, 100, 0x1000, 32, 1, 160, 400);
-	ASSERT_EQ(stats_of(a).live, 1, "second held block lives");
+	ASSERT_EQ(stats_of(a).live, 0, "second held block born before the free: gone");
+	ASSERT_EQ(stats_of(a).unknown_frees, 0, "explained once");
+	ASSERT_EQ(stats_of(a).held_freed, 2, "held_freed");
+	/* One born after it lives. */
+	send_held(a, 100, 0x1000, 32, 1, 250, 450);
+	ASSERT_EQ(stats_of(a).live, 1, "held block born after the free lives");
 
 	/* Made after the free (the address came back): a new block, kept. */
 	SEND(a, .type = LT_EV_FREE, .tgid = 100, .addr = 0x2000, .ts = 500);
@@ -515,7 +523,12 @@ static void test_held_alloc_after_its_free(void)
 	SEND(a, .type = LT_EV_FREE, .tgid = 101, .addr = 0x3000, .ts = 800);
 	send_held(a, 100, 0x3000, 8, 3, 750, 900);
 	ASSERT_EQ(stats_of(a).live, 3, "other tgid's free: lives");
-	ASSERT_EQ(stats_of(a).held_freed, 1, "held_freed unchanged");
+	ASSERT_EQ(stats_of(a).held_freed, 2, "held_freed unchanged");
+
+	/* tgid 0, address 0, time 0: no slot was ever filled, nothing matches. */
+	send_held(a, 0, 0, 8, 4, 0, 0);
+	ASSERT_EQ(stats_of(a).unknown_frees, 2, "an empty slot explains nothing");
+	ASSERT_EQ(stats_of(a).live, 4, "the tgid 0 block lives");
 	agg__free(a);
 }
 
