@@ -181,6 +181,7 @@ struct proc {
 	__u32 tgid;
 	__u32 gen;
 	bool exited;
+	__u64 exit_ts; /* exited: when (event time) */
 	char comm[LT_COMM_LEN];
 	__u64 start;	   /* USER_HZ ticks since boot; 0: unknown */
 	__u32 loss_gen;	   /* agg->loss_gen when this process was last known to be itself */
@@ -214,6 +215,20 @@ struct early_free {
 
 #define EARLY_SLOTS 16384u /* 384 KiB */
 
+/*
+ * Exits seen, by tgid (direct-mapped): a thread's held allocation can be
+ * sent by its own exit after another thread of the process sent the exit of
+ * the whole process. Made before that exit, it belongs to the process that is
+ * gone, not to a new one at its pid.
+ */
+struct gone {
+	__u64 ts;
+	__u32 tgid;
+	bool used;
+};
+
+#define GONE_SLOTS 256u
+
 struct pslot {
 	__u32 tgid;
 	struct proc *p; /* NULL: empty */
@@ -245,6 +260,7 @@ struct agg {
 	__u32 path_idle_next;
 
 	struct early_free early[EARLY_SLOTS];
+	struct gone gone[GONE_SLOTS];
 };
 
 /* ---- memory accounting: everything we hold goes through these ---- */
@@ -1538,18 +1554,51 @@ static unsigned ev_exit(struct agg *agg, const struct lt_event *e)
 	unsigned res = AGG_R_EXIT;
 	struct proc *p = proc_find(agg, e->tgid);
 
+	struct gone *g = &agg->gone[hash_shift(e->tgid, 64 - 8) & (GONE_SLOTS - 1)];
+
+	g->tgid = e->tgid;
+	g->ts = e->ts_ns;
+	g->used = true;
 	/* A process we never saw holds nothing: do not create it just to drop it. */
 	if (!p)
 		return res;
-	if (p->exited) {
-		proc_reset(agg, p); /* a new process at this pid exited unseen */
-		res |= AGG_R_NEW_PROC;
-	}
-	if (agg->lim.keep_exited)
+	/*
+	 * Exited already: two threads of an exit_group can both see the group
+	 * gone; and a new process at this pid that sent no event has nothing to
+	 * drop. Either way the state kept (-c) stays.
+	 */
+	if (p->exited)
+		return res;
+	if (agg->lim.keep_exited) {
 		p->exited = true;
-	else
+		p->exit_ts = e->ts_ns;
+	} else {
 		proc_destroy(agg, p);
+	}
 	return res;
+}
+
+/*
+ * A held allocation made before its process's exit, sent after it (by its
+ * thread's own exit): kept with the exited process's state (-c), else
+ * dropped with the process. Returns true if it was handled here.
+ */
+static bool held_after_exit(struct agg *agg, const struct lt_event *e, unsigned *res)
+{
+	const struct gone *g = &agg->gone[hash_shift(e->tgid, 64 - 8) & (GONE_SLOTS - 1)];
+	struct proc *p = proc_find(agg, e->tgid);
+	__u64 born = event_born(e);
+
+	if (p && p->exited && born <= p->exit_ts) {
+		if (!held_gone(agg, p, e->addr, born))
+			tab_track(agg, p, LT_KIND_MEM, e, e->addr, e->size, e->size, res);
+		return true;
+	}
+	if (g->used && g->tgid == e->tgid && born <= g->ts) {
+		agg->st.held_freed++;
+		return true;
+	}
+	return false;
 }
 
 static bool event_valid(const struct lt_event *e, size_t len)
@@ -1588,6 +1637,8 @@ unsigned agg__on_event(struct agg *agg, const struct lt_event *e, size_t len)
 	if (e->type == LT_EV_EXIT)
 		return ev_exit(agg, e);
 
+	if (e->type == LT_EV_ALLOC && (e->flags & LT_F_HELD) && held_after_exit(agg, e, &res))
+		return res;
 	p = proc_get(agg, e->tgid, e->ts_ns, &res);
 	if (!p) {
 		if (e->type == LT_EV_ALLOC || e->type == LT_EV_REALLOC || e->type == LT_EV_MAP)

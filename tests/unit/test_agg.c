@@ -771,10 +771,55 @@ static void test_event_after_exit_is_pid_reuse(void)
 	ASSERT_TRUE(!pi.exited && !pi.mem_bytes, "reset");
 	ASSERT_STREQ(pi.comm, "again", "child comm");
 
-	/* an exit of an exited tgid: a new process exited unseen */
+	/*
+	 * An exit of an exited tgid: two threads of an exit_group both saw
+	 * the group gone (or a new process at the pid exited without an
+	 * event): the state kept stays.
+	 */
+	send_alloc(a, 200, 0x3000, 32, 1, 3);
 	send_exit(a, 200);
 	r = send_exit(a, 200);
-	ASSERT_EQ(r, AGG_R_EXIT | AGG_R_NEW_PROC, "second exit");
+	ASSERT_EQ(r, AGG_R_EXIT, "second exit");
+	ASSERT_TRUE(proc_of(a, 200, &pi), "listed");
+	ASSERT_TRUE(pi.exited, "still exited");
+	ASSERT_EQ(pi.mem_bytes, 32, "its state kept");
+	agg__free(a);
+}
+
+/*
+ * A thread's held allocation sent by its own exit, after another thread sent
+ * the exit of the whole process: it belongs to the process that is gone.
+ */
+static void test_held_alloc_after_exit(void)
+{
+	struct agg_limits lim = {.keep_exited = true};
+	struct agg *a = agg__new(&lim);
+	struct agg_proc_info pi;
+	unsigned r;
+
+	send_alloc(a, 300, 0x1000, 64, 1, 1);
+	SEND(a, .type = LT_EV_EXIT, .tgid = 300, .ts = 10);
+	r = send_held(a, 300, 0x2000, 16, 2, 5, 12);
+	ASSERT_TRUE(!(r & AGG_R_NEW_PROC), "no new process");
+	ASSERT_TRUE(proc_of(a, 300, &pi), "listed");
+	ASSERT_TRUE(pi.exited, "still exited");
+	ASSERT_EQ(pi.mem_bytes, 80, "the held block is the exited process's");
+	/* Made after the exit: a new process at the pid. */
+	r = send_held(a, 300, 0x3000, 8, 3, 11, 13);
+	ASSERT_TRUE(r & AGG_R_NEW_PROC, "new process");
+	ASSERT_TRUE(proc_of(a, 300, &pi), "listed");
+	ASSERT_TRUE(!pi.exited && pi.mem_bytes == 8, "only its block");
+	agg__free(a);
+
+	/* Without -c the process is gone, and so is what comes after it. */
+	a = agg__new(NULL);
+	send_alloc(a, 300, 0x1000, 64, 1, 1);
+	SEND(a, .type = LT_EV_EXIT, .tgid = 300, .ts = 10);
+	r = send_held(a, 300, 0x2000, 16, 2, 5, 12);
+	ASSERT_TRUE(!(r & AGG_R_NEW_PROC), "no process made for it");
+	ASSERT_EQ(nprocs_listed(a), 0, "none listed");
+	ASSERT_EQ(stats_of(a).live, 0, "live");
+	ASSERT_EQ(stats_of(a).held_freed, 1, "held_freed");
 	agg__free(a);
 }
 
@@ -2365,6 +2410,7 @@ int main(void)
 	RUN_TEST(test_held_alloc_ages_from_aux);
 	RUN_TEST(test_held_alloc_after_its_free);
 	RUN_TEST(test_held_alloc_older_than_live_block);
+	RUN_TEST(test_held_alloc_after_exit);
 	RUN_TEST(test_huge_sizes_exact);
 	RUN_TEST(test_fork_child_starts_empty);
 	RUN_TEST(test_exec_drops_mem_maps_timers_and_cloexec_fds);
