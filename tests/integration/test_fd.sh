@@ -323,11 +323,15 @@ for b in fdleaky fdleaky-nofp; do
 		# The command's stdout (--expect) and leaktrace's (nothing, with -o) go to one file.
 		kinds=fd,timer
 		[ "$fmt" = folded ] && kinds=fd # folded output takes one kind
-		# Rings large enough that fdleaky's bursts never reach the mark past
+		# Rings large enough that fdleaky's records never reach the mark past
 		# which syscall records carry a short stack sample (test_burst.sh
-		# covers that): the stacks here are checked frame by frame.
+		# covers that): the stacks here are checked frame by frame. fdleaky
+		# sends ~40k records of ~1.6 KiB (64 MiB); with 1 GiB the mark of
+		# each of two CPUs' rings is at 128 MiB, out of reach even if the
+		# consumer read nothing until the end (under ASan it fell 32 MiB
+		# behind once: one lost stack).
 		lt_run 25 "$T/$b.$fmt.expect" "$T/$b.$fmt.err" -k "$kinds" -f "$fmt" -T 1000 \
-			--ringbuf-size 256M -o "$T/$b.$fmt" -c "$PROGS/$b --expect --dir $d"
+			--ringbuf-size 1G -o "$T/$b.$fmt" -c "$PROGS/$b --expect --dir $d"
 		rc=$?
 		check "$t: exits with the command's status 0" \
 			"exit $rc; stderr: $(tail_of "$T/$b.$fmt.err")" [ "$rc" = 0 ]
