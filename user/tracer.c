@@ -532,7 +532,8 @@ int tracer__nr_objects(const struct tracer *t)
 
 int tracer__nr_links(const struct tracer *t)
 {
-	int i, n = 3 + t->nsys + (t->skel->links.on_rss_stat != NULL);
+	int i, n = 3 + t->nsys + (t->skel->links.on_rss_stat != NULL) +
+		   (t->skel->links.on_switch != NULL);
 
 	for (i = 0; i < t->nobjs; i++)
 		n += t->objs[i].nlinks;
