@@ -51,10 +51,11 @@ struct inflight {
 	__u32 free_gen; /* free_gen of the held block's address when it was made */
 	/*
 	 * The thread's last allocation, held back: if the thread frees it
-	 * before its next allocator call, neither event is sent (most blocks
-	 * die young, and a malloc/free pair then costs the traps and a stack
-	 * walk, not two records). Sent when anything else could depend on it:
-	 * the thread's next allocation, its switch off the CPU, exec, exit.
+	 * before its next allocation, neither event is sent (most blocks die
+	 * young, and a malloc/free pair then costs the traps and a stack walk,
+	 * not two records). Sent when anything else could depend on it: the
+	 * thread's next allocation, its switch off the CPU, exec, exit, a
+	 * free of its address after another thread's (free_gen).
 	 * held: 0 or 1, taken with an exchange (a program that finds it 1
 	 * and swaps in 0 owns the record); only the thread writes rec.
 	 */

@@ -46,9 +46,10 @@ enum lt_ev_type {
 #define LT_F_DUP (1u << 3)        /* FD_OPEN is a duplicate of fd old_addr: same kind and path */
 #define LT_F_AFTER_LOSS (1u << 4) /* events were lost (ring full) since the last event sent */
 #define LT_F_PAIR (1u << 5)       /* FD_OPEN of two fds, addr and old_addr (pipe, socketpair) */
-#define LT_F_HELD (1u << 6)       /* ALLOC held back in the thread until its next allocator
-				   * call, switch, exec or exit: aux = when it was made
-				   * (ts_ns is when it was sent) */
+#define LT_F_HELD (1u << 6)       /* ALLOC held back in the thread until its next
+				   * allocation, switch, exec, exit or a free of its
+				   * address after another thread's: aux = when it was
+				   * made (ts_ns is when it was sent) */
 
 /* /proc/PID/stat counts a process's start in USER_HZ ticks: 100 per second. */
 #define LT_TICK_NS 10000000ull
@@ -143,8 +144,8 @@ enum lt_stat {
 	LT_STAT_INFLIGHT_FULL,  /* per-thread argument map full: call not traced */
 	LT_STAT_NESTED,         /* allocator calls made inside another (not counted twice) */
 	LT_STAT_SYSARGS_FULL,   /* per-thread syscall argument map full: syscall not traced */
-	LT_STAT_SHORT_LIVED,    /* allocations freed by their thread before its next allocator
-				 * call: neither record sent (struct inflight.held) */
+	LT_STAT_SHORT_LIVED,    /* allocations freed by their thread before its next
+				 * allocation: neither record sent (struct inflight.held) */
 	LT_STAT_REORDERED,      /* user space: records merged from the per-CPU rings out of
 				 * time order (one was late past the margin, user/ring.h) */
 	LT_STAT__MAX

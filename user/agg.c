@@ -229,6 +229,7 @@ struct gone {
 
 #define GONE_SLOTS 256u
 
+
 struct pslot {
 	__u32 tgid;
 	struct proc *p; /* NULL: empty */
@@ -262,6 +263,11 @@ struct agg {
 	struct early_free early[EARLY_SLOTS];
 	struct gone gone[GONE_SLOTS];
 };
+
+static struct gone *gone_slot(struct agg *agg, __u32 tgid)
+{
+	return &agg->gone[hash_fmix(tgid) & (GONE_SLOTS - 1)];
+}
 
 /* ---- memory accounting: everything we hold goes through these ---- */
 
@@ -1554,7 +1560,7 @@ static unsigned ev_exit(struct agg *agg, const struct lt_event *e)
 	unsigned res = AGG_R_EXIT;
 	struct proc *p = proc_find(agg, e->tgid);
 
-	struct gone *g = &agg->gone[hash_shift(e->tgid, 64 - 8) & (GONE_SLOTS - 1)];
+	struct gone *g = gone_slot(agg, e->tgid);
 
 	g->tgid = e->tgid;
 	g->ts = e->ts_ns;
@@ -1585,7 +1591,7 @@ static unsigned ev_exit(struct agg *agg, const struct lt_event *e)
  */
 static bool held_after_exit(struct agg *agg, const struct lt_event *e, unsigned *res)
 {
-	const struct gone *g = &agg->gone[hash_shift(e->tgid, 64 - 8) & (GONE_SLOTS - 1)];
+	const struct gone *g = gone_slot(agg, e->tgid);
 	struct proc *p = proc_find(agg, e->tgid);
 	__u64 born = event_born(e);
 
@@ -1595,6 +1601,14 @@ static bool held_after_exit(struct agg *agg, const struct lt_event *e, unsigned 
 		return true;
 	}
 	if (g->used && g->tgid == e->tgid && born <= g->ts) {
+		/* -c: a process known only by this record keeps it, as exited. */
+		if (agg->lim.keep_exited && !p && (p = proc_create(agg, e->tgid))) {
+			*res |= AGG_R_NEW_PROC;
+			p->exited = true;
+			p->exit_ts = g->ts;
+			tab_track(agg, p, LT_KIND_MEM, e, e->addr, e->size, e->size, res);
+			return true;
+		}
 		agg->st.held_freed++;
 		return true;
 	}

@@ -329,7 +329,9 @@ for b in fdleaky fdleaky-nofp; do
 		# sends ~40k records of ~1.6 KiB (64 MiB); with 1 GiB the mark of
 		# each of two CPUs' rings is at 128 MiB, out of reach even if the
 		# consumer read nothing until the end (under ASan it fell 32 MiB
-		# behind once: one lost stack).
+		# behind once: one lost stack). The rings are split over the online
+		# CPUs: with more than four, the mark is within reach again of a
+		# consumer that stalls (1 GiB is the most --ringbuf-size takes).
 		lt_run 25 "$T/$b.$fmt.expect" "$T/$b.$fmt.err" -k "$kinds" -f "$fmt" -T 1000 \
 			--ringbuf-size 1G -o "$T/$b.$fmt" -c "$PROGS/$b --expect --dir $d"
 		rc=$?

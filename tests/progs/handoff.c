@@ -21,8 +21,9 @@
  * the free arrives first.
  * --pingpong: spinning too, with 64-byte blocks: B frees A's block and
  * mallocs one of the same size (its tcache gives the address back), which A
- * frees. A's free is of its held block's address, but not of its held block:
- * it must not cancel it.
+ * frees ("reused" counts the rounds where B's block had A's address). A's
+ * free is of its held block's address, but not of its held block: it must
+ * not cancel it.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -139,8 +140,6 @@ int main(int argc, char **argv)
 		p = alloc_block(pingpong ? SMALL : BLOCK);
 		if (!p)
 			return 1;
-		reused += p == prev;
-		prev = p;
 		if (pingpong) {
 			void *q;
 
@@ -148,9 +147,12 @@ int main(int argc, char **argv)
 			while (!(q = __atomic_load_n(&back, __ATOMIC_ACQUIRE)))
 				;
 			__atomic_store_n(&back, NULL, __ATOMIC_RELEASE);
+			reused += q == p; /* B's block came back at A's address */
 			free(q);
 			continue;
 		}
+		reused += p == prev;
+		prev = p;
 		if (spin) {
 			__atomic_store_n(&mailbox, p, __ATOMIC_RELEASE);
 			while (__atomic_load_n(&mailbox, __ATOMIC_ACQUIRE))

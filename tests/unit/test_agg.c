@@ -821,6 +821,16 @@ static void test_held_alloc_after_exit(void)
 	ASSERT_EQ(stats_of(a).live, 0, "live");
 	ASSERT_EQ(stats_of(a).held_freed, 1, "held_freed");
 	agg__free(a);
+
+	/* -c, a process known only by its exit and then this record: kept, exited. */
+	a = agg__new(&lim);
+	SEND(a, .type = LT_EV_EXIT, .tgid = 400, .ts = 10);
+	ASSERT_EQ(nprocs_listed(a), 0, "an exit alone makes no process");
+	r = send_held(a, 400, 0x2000, 16, 2, 5, 12);
+	ASSERT_TRUE(r & AGG_R_NEW_PROC, "made for it");
+	ASSERT_TRUE(proc_of(a, 400, &pi), "listed");
+	ASSERT_TRUE(pi.exited && pi.mem_bytes == 16, "exited, holding the block");
+	agg__free(a);
 }
 
 /* What the process at a pid started at, for limits.start_of: set by the test. */

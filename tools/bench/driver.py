@@ -736,8 +736,9 @@ def main():
     P("floor: leaktrace --probe-floor (its probe sites, programs return at once); bpftrace: empty "
       "actions at the plain entries (+0) of the 10 allocator functions (no return probes) and on "
       "the enter/exit tracepoints of the workload's syscalls; leaktrace --every-event: every "
-      "allocation and free sent (by default a block its thread frees before its next allocator "
-      "call is matched in the kernel and neither record is sent); memleak: memleak-bpfcc -p PID, defaults (not run on fd and timer "
+      "allocation and free sent (by default a block its thread frees before its next "
+      "allocation is matched in the kernel and neither record is sent); memleak: "
+      "memleak-bpfcc -p PID, defaults (not run on fd and timer "
       "workloads: it traces neither). A negative figure is noise: the configuration added less "
       "than the run-to-run spread.")
     P("")
