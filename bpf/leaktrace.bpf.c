@@ -544,14 +544,6 @@ static __always_inline __u32 *free_gen_of(__u64 addr)
 	return bpf_map_lookup_elem(&free_gen, &k);
 }
 
-static __always_inline void free_gen_bump(__u64 addr)
-{
-	__u32 *g = free_gen_of(addr);
-
-	if (g)
-		__sync_fetch_and_add(g, 1);
-}
-
 static __always_inline struct lt_event *held_rec(struct inflight *cur)
 {
 	return (struct lt_event *)cur->rec;
@@ -575,30 +567,36 @@ static __always_inline __u64 held_flush(struct inflight *cur)
 	return event_send(e, n * sizeof(__u64), false);
 }
 
-/* ptr is the held block, and no free of its address was sent since: take it back unsent. */
-static __always_inline bool held_take(struct inflight *cur, __u64 ptr)
+/*
+ * Block ptr (its free_gen slot g) is given back. If it is the held block and
+ * no free of its address was sent since, take the held record back unsent
+ * (true). If the address is the held block's but a free of it was sent since,
+ * this is another block, made at that address after another thread freed the
+ * held one: the held record goes out first. Otherwise the caller sends the
+ * free, and counts it in g.
+ */
+static __always_inline bool held_take(struct inflight *cur, __u64 ptr, __u32 *g)
 {
-	__u32 *g;
-
 	if (!cur || !cur->held || held_rec(cur)->addr != ptr)
 		return false;
-	g = free_gen_of(ptr);
-	return g && *g == cur->free_gen && __sync_lock_test_and_set(&cur->held, 0);
+	if (g && *g == cur->free_gen && __sync_lock_test_and_set(&cur->held, 0))
+		return true;
+	held_flush(cur);
+	return false;
 }
 
 /* A free of the held block cancels it: neither record is sent. */
 static __always_inline void free_send(struct inflight *cur, __u64 ptr)
 {
+	__u32 *g = free_gen_of(ptr);
 	struct lt_event *e;
 
-	if (held_take(cur, ptr)) {
+	if (held_take(cur, ptr, g)) {
 		stat_inc(LT_STAT_SHORT_LIVED);
 		return;
 	}
-	/* Same address, but freed elsewhere since: the held block goes first. */
-	if (cur && cur->held && held_rec(cur)->addr == ptr)
-		held_flush(cur);
-	free_gen_bump(ptr);
+	if (g)
+		__sync_fetch_and_add(g, 1);
 	e = event_new(LT_EV_FREE);
 	if (!e)
 		return;
@@ -640,7 +638,7 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 {
 	struct inflight *cur;
 	__u64 size, old, memptr;
-	__u32 fn;
+	__u32 fn, *g;
 	struct lt_event *e;
 	__u32 frame_bytes;
 
@@ -672,8 +670,13 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 			return 0;
 		}
 		/* realloc of the held block: a new block, made by this call, held in turn. */
-		if (old && held_take(cur, old))
-			old = 0;
+		if (old) {
+			g = free_gen_of(old);
+			if (held_take(cur, old, g))
+				old = 0;
+			else if (g)
+				__sync_fetch_and_add(g, 1);
+		}
 	}
 	if (!ret)
 		return 0;
@@ -683,8 +686,6 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 	}
 
 	held_flush(cur);
-	if (old)
-		free_gen_bump(old);
 	e = event_new(old ? LT_EV_REALLOC : LT_EV_ALLOC);
 	if (!e)
 		return 0;

@@ -229,7 +229,6 @@ struct gone {
 
 #define GONE_SLOTS 256u
 
-
 struct pslot {
 	__u32 tgid;
 	struct proc *p; /* NULL: empty */
@@ -928,10 +927,20 @@ static struct live *tab_track(struct agg *agg, struct proc *p, __u32 kind, const
 {
 	struct ltab *t = &p->tab[kind];
 	struct live *s = ltab_find(t, key);
+	__u64 born = event_born(e);
 	bool big = false;
 	int stack;
 
 	if (s) {
+		/*
+		 * Made before the resource live at its key: it was released
+		 * unseen (a held allocation that another thread freed before
+		 * it was sent, the address then reused).
+		 */
+		if (s->ts > born) {
+			agg->st.late_dropped++;
+			return NULL;
+		}
 		live_release(agg, p, kind, s);
 		ltab_del_at(t, (__u32)(s - t->slots));
 	}
@@ -950,7 +959,7 @@ static struct live *tab_track(struct agg *agg, struct proc *p, __u32 kind, const
 		goto untracked;
 	}
 	s = ltab_insert(t, key);
-	s->ts = event_born(e);
+	s->ts = born;
 	s->meta = live_meta(val, (__u32)stack);
 	res_charge(agg, p, kind, (__u32)stack, bytes);
 	return s;
@@ -1313,30 +1322,22 @@ static void ev_mem_free(struct agg *agg, struct proc *p, __u64 addr, __u64 ts)
 }
 
 /*
- * A held allocation (made at born, sent later) whose block is gone already:
- * another thread freed it before it arrived (that free, counted unknown, is
- * explained now), or a newer block lives at its address, so it was freed
- * unseen.
+ * A held allocation (made at born, sent later) that another thread freed
+ * before it arrived: that free, counted unknown, is explained now. (One that
+ * is older than a block live at its address is dropped by tab_track.)
  */
 static bool held_gone(struct agg *agg, struct proc *p, __u64 addr, __u64 born)
 {
 	struct early_free *f = early_slot(agg, p->tgid, addr);
-	struct live *s;
 
-	if (f->used && f->tgid == p->tgid && f->addr == addr && f->ts >= born) {
-		if (!f->explained && agg->st.unknown_frees) {
-			f->explained = true;
-			agg->st.unknown_frees--;
-		}
-		agg->st.held_freed++;
-		return true;
+	if (!f->used || f->tgid != p->tgid || f->addr != addr || f->ts < born)
+		return false;
+	if (!f->explained && agg->st.unknown_frees) {
+		f->explained = true;
+		agg->st.unknown_frees--;
 	}
-	s = ltab_find(&p->tab[LT_KIND_MEM], addr);
-	if (s && s->ts > born) {
-		agg->st.held_freed++;
-		return true;
-	}
-	return false;
+	agg->st.late_dropped++;
+	return true;
 }
 
 static void ev_map(struct agg *agg, struct proc *p, const struct lt_event *e, unsigned *res)
@@ -1559,7 +1560,6 @@ static unsigned ev_exit(struct agg *agg, const struct lt_event *e)
 {
 	unsigned res = AGG_R_EXIT;
 	struct proc *p = proc_find(agg, e->tgid);
-
 	struct gone *g = gone_slot(agg, e->tgid);
 
 	g->tgid = e->tgid;
@@ -1609,7 +1609,7 @@ static bool held_after_exit(struct agg *agg, const struct lt_event *e, unsigned 
 			tab_track(agg, p, LT_KIND_MEM, e, e->addr, e->size, e->size, res);
 			return true;
 		}
-		agg->st.held_freed++;
+		agg->st.late_dropped++;
 		return true;
 	}
 	return false;

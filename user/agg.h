@@ -59,7 +59,8 @@ struct agg_stats {
 	__u64 bad_events;       /* malformed records (short, unknown type) */
 	__u64 reconciled;       /* fds dropped because /proc/PID/fd no longer had them */
 	__u64 replaced;         /* processes found replaced at their pid after lost events */
-	__u64 held_freed;       /* held allocations (LT_F_HELD) that came after their free */
+	__u64 late_dropped;     /* records made before their resource was released unseen
+				 * (held allocations, LT_F_HELD, that came after their free) */
 };
 
 struct agg_stack_info {

@@ -498,7 +498,7 @@ static void test_held_alloc_after_its_free(void)
 	send_held(a, 100, 0x1000, 64, 1, 150, 300);
 	ASSERT_EQ(stats_of(a).live, 0, "made before the free: gone");
 	ASSERT_EQ(stats_of(a).unknown_frees, 0, "the free is explained");
-	ASSERT_EQ(stats_of(a).held_freed, 1, "held_freed");
+	ASSERT_EQ(stats_of(a).late_dropped, 1, "late_dropped");
 	ASSERT_TRUE(proc_of(a, 100, &pi), "proc listed");
 	ASSERT_EQ(pi.mem_bytes, 0, "mem_bytes");
 	/*
@@ -508,7 +508,7 @@ static void test_held_alloc_after_its_free(void)
 	send_held(a, 100, 0x1000, 32, 1, 160, 400);
 	ASSERT_EQ(stats_of(a).live, 0, "second held block born before the free: gone");
 	ASSERT_EQ(stats_of(a).unknown_frees, 0, "explained once");
-	ASSERT_EQ(stats_of(a).held_freed, 2, "held_freed");
+	ASSERT_EQ(stats_of(a).late_dropped, 2, "late_dropped");
 	/* One born after it lives. */
 	send_held(a, 100, 0x1000, 32, 1, 250, 450);
 	ASSERT_EQ(stats_of(a).live, 1, "held block born after the free lives");
@@ -523,7 +523,7 @@ static void test_held_alloc_after_its_free(void)
 	SEND(a, .type = LT_EV_FREE, .tgid = 101, .addr = 0x3000, .ts = 800);
 	send_held(a, 100, 0x3000, 8, 3, 750, 900);
 	ASSERT_EQ(stats_of(a).live, 3, "other tgid's free: lives");
-	ASSERT_EQ(stats_of(a).held_freed, 2, "held_freed unchanged");
+	ASSERT_EQ(stats_of(a).late_dropped, 2, "late_dropped unchanged");
 
 	/* tgid 0, address 0, time 0: no slot was ever filled, nothing matches. */
 	send_held(a, 0, 0, 8, 4, 0, 0);
@@ -541,7 +541,7 @@ static void test_held_alloc_older_than_live_block(void)
 	send_alloc(a, 100, 0x1000, 64, 1, 400);
 	send_held(a, 100, 0x1000, 128, 2, 300, 500);
 	ASSERT_EQ(stats_of(a).live, 1, "live");
-	ASSERT_EQ(stats_of(a).held_freed, 1, "held_freed");
+	ASSERT_EQ(stats_of(a).late_dropped, 1, "late_dropped");
 	ASSERT_EQ(stacks_get(a, 1000, 0, ALL_KINDS, 10, &s), 0, "top_stacks");
 	ASSERT_EQ(s.n, 1, "one stack");
 	ASSERT_TRUE(stack_of(&s, 100, LT_KIND_MEM, 1), "the newer block's stack");
@@ -819,7 +819,7 @@ static void test_held_alloc_after_exit(void)
 	ASSERT_TRUE(!(r & AGG_R_NEW_PROC), "no process made for it");
 	ASSERT_EQ(nprocs_listed(a), 0, "none listed");
 	ASSERT_EQ(stats_of(a).live, 0, "live");
-	ASSERT_EQ(stats_of(a).held_freed, 1, "held_freed");
+	ASSERT_EQ(stats_of(a).late_dropped, 1, "late_dropped");
 	agg__free(a);
 
 	/* -c, a process known only by its exit and then this record: kept, exited. */
