@@ -94,6 +94,20 @@ void agg__free(struct agg *agg);
 /* Consume one ring-buffer record of len bytes. Returns AGG_R_* bits. */
 unsigned agg__on_event(struct agg *agg, const struct lt_event *e, size_t len);
 
+/*
+ * A hint: record e will be handed to agg__on_event() soon (after a few
+ * others). Starts loading what it will look up; changes nothing.
+ */
+void agg__prefetch(const struct agg *agg, const struct lt_event *e, size_t len);
+
+/*
+ * Whether agg__prefetch() is worth its cost now: only when the live tables
+ * outgrow a core's cache (AGG_PREFETCH_MIN_LIVE); below that the slot is
+ * usually cached and the hint is ~5 ns per event for nothing.
+ */
+bool agg__prefetch_useful(const struct agg *agg);
+#define AGG_PREFETCH_MIN_LIVE 32768
+
 /* Name a process (from /proc/PID/comm when first seen); creates it if absent. */
 void agg__set_comm(struct agg *agg, __u32 tgid, const char *comm);
 

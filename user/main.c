@@ -492,6 +492,16 @@ static int on_sample(void *ctx, void *data, size_t len)
 	return now_mono() >= a->slice_end ? -EAGAIN : 0;
 }
 
+/* A record a little ahead: start loading the live-table slot it will need. */
+static void on_peek(void *ctx, const void *data, size_t len)
+{
+	const struct lt_event *e = data;
+	struct app *a = ctx;
+
+	if (len >= sizeof(*e) && !(e->flags & LT_F_SYS_EXTRA))
+		agg__prefetch(a->agg, e, len);
+}
+
 /*
  * Consume for at most slice_ns; true if the rings still held events. all:
  * also the most recent records, which the merge otherwise holds back until
@@ -501,6 +511,7 @@ static bool consume(struct app *a, __u64 slice_ns, bool all)
 {
 	a->slice_end = now_mono() + slice_ns;
 	a->slice_events = 0;
+	tracer__set_peek(a->tr, agg__prefetch_useful(a->agg));
 	return tracer__consume(a->tr, all) == -EAGAIN;
 }
 
@@ -1160,6 +1171,7 @@ int main(int argc, char **argv)
 	cfg.ringbuf_size = a.opt.ringbuf_size;
 	cfg.max_frames = a.opt.max_frames;
 	cfg.on_sample = on_sample;
+	cfg.on_peek = on_peek;
 	cfg.ctx = &a;
 	if (tracer__new(&cfg, &a.tr, err, sizeof(err))) {
 		die_runtime("%s", err);

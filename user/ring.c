@@ -33,6 +33,7 @@ struct ring {
 	__u32 len;
 	__u64 ts;
 	__u64 last;           /* stamp of the last record handed out from this ring */
+	unsigned long ahead;  /* records before this were peeked at (ring_set__set_peek) */
 	void *map_cons, *map_prod; /* our mappings; NULL for memory rings */
 	size_t prod_len;
 };
@@ -45,6 +46,7 @@ struct ring_set {
 	__u64 last_ts, reordered;
 	bool held;
 	int epfd;
+	ring_peek_fn peek;
 };
 
 static __u64 mono_ns(void)
@@ -103,6 +105,28 @@ static void read_head(struct ring_set *s, struct ring *r)
 		return;
 	}
 	r->head = H_EMPTY;
+}
+
+/*
+ * Offer the committed records up to RING_PEEK_BYTES past the one at pos to
+ * peek, once each. They stay in place until the consumer position passes
+ * them, which only handing them out does.
+ */
+static void peek_ahead(struct ring_set *s, struct ring *r, void *ctx)
+{
+	__u32 hdr, len;
+
+	if ((long)(r->ahead - r->pos) < 0)
+		r->ahead = r->pos;
+	while ((long)(r->seen - r->ahead) > 0 && r->ahead - r->pos <= RING_PEEK_BYTES) {
+		hdr = __atomic_load_n((__u32 *)(r->data + (r->ahead & r->mask)), __ATOMIC_ACQUIRE);
+		if (hdr & BPF_RINGBUF_BUSY_BIT)
+			return;
+		len = hdr & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+		if (r->ahead != r->pos && !(hdr & BPF_RINGBUF_DISCARD_BIT))
+			s->peek(ctx, r->data + (r->ahead & r->mask) + BPF_RINGBUF_HDR_SZ, len);
+		r->ahead += (len + BPF_RINGBUF_HDR_SZ + 7) & ~7ul;
+	}
 }
 
 static bool pow2(size_t size)
@@ -167,7 +191,7 @@ int ring_set__new(const int *fds, const size_t *sizes, int n, size_t ts_off,
 		r->prod = r->map_prod;
 		r->data = (__u8 *)r->map_prod + page;
 		r->mask = sizes[i] - 1;
-		r->pos = r->seen = __atomic_load_n(r->cons, __ATOMIC_ACQUIRE);
+		r->pos = r->seen = r->ahead = __atomic_load_n(r->cons, __ATOMIC_ACQUIRE);
 		/*
 		 * Edge-triggered: records held back for their order keep a ring
 		 * readable, and a level-triggered poll would spin on them.
@@ -205,10 +229,15 @@ int ring_set__new_mem(int n, size_t size, size_t ts_off, unsigned long **cons,
 		s->r[i].prod = prod[i];
 		s->r[i].data = data[i];
 		s->r[i].mask = size - 1;
-		s->r[i].pos = s->r[i].seen = *cons[i];
+		s->r[i].pos = s->r[i].seen = s->r[i].ahead = *cons[i];
 	}
 	*out = s;
 	return 0;
+}
+
+void ring_set__set_peek(struct ring_set *s, ring_peek_fn peek)
+{
+	s->peek = peek;
 }
 
 void ring_set__free(struct ring_set *s)
@@ -317,6 +346,8 @@ int ring_set__consume(struct ring_set *s, ring_sample_fn fn, void *ctx, bool all
 			else
 				s->last_ts = best->ts;
 			best->last = best->ts;
+			if (s->peek)
+				peek_ahead(s, best, ctx);
 			ret = fn(ctx, best->rec, best->len);
 			advance(best, best->len);
 			cnt++;

@@ -40,6 +40,12 @@ struct ring_set;
 /* Return 0 to go on; anything else stops the pass and is returned from it. */
 typedef int (*ring_sample_fn)(void *ctx, void *data, size_t len);
 
+/*
+ * Told of a record a little before it is handed out (same ctx), so that what
+ * handling it will touch can be loaded meanwhile. Must only read it.
+ */
+typedef void (*ring_peek_fn)(void *ctx, const void *data, size_t len);
+
 /* Map the rings (BPF_MAP_TYPE_RINGBUF fds, ring i sizes[i] bytes, a power of two). */
 int ring_set__new(const int *fds, const size_t *sizes, int n, size_t ts_off,
 		  struct ring_set **out);
@@ -54,6 +60,11 @@ int ring_set__new_mem(int n, size_t size, size_t ts_off, unsigned long **cons,
 		      struct ring_set **out);
 
 void ring_set__free(struct ring_set *s);
+
+/* Peek at the records about RING_PEEK_BYTES ahead of each one handed out (NULL: none). */
+void ring_set__set_peek(struct ring_set *s, ring_peek_fn peek);
+
+#define RING_PEEK_BYTES 1024
 
 /*
  * Hand the records out in time order until the rings are empty, or what is

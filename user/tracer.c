@@ -42,6 +42,7 @@ struct tracer {
 	size_t *ring_sizes;
 	int nrings;
 	ring_sample_fn on_sample;
+	ring_peek_fn on_peek;
 	void *ctx;
 	struct attached_obj objs[MAX_OBJECTS];
 	int nobjs;
@@ -314,9 +315,11 @@ static int ring_install(struct tracer *t, char *err, size_t errlen)
 mapped:
 	ret = ring_set__new(t->ring_fds, t->ring_sizes, t->nrings,
 			    offsetof(struct lt_event, ts_ns), &t->rings);
-	if (ret)
+	if (ret) {
 		set_err(err, errlen, "cannot map the ring buffers: %s", strerror(-ret));
-	return ret;
+		return ret;
+	}
+	return 0;
 }
 
 int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, size_t errlen)
@@ -339,6 +342,7 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 		return -ENOMEM;
 	t->verbose = cfg->verbose;
 	t->on_sample = cfg->on_sample;
+	t->on_peek = cfg->on_peek;
 	t->ctx = cfg->ctx;
 	t->skel = leaktrace_bpf__open();
 	if (!t->skel) {
@@ -666,6 +670,11 @@ int tracer__attach_object(struct tracer *t, pid_t pid, const char *path, dev_t d
 out:
 	close(fd);
 	return ret;
+}
+
+void tracer__set_peek(struct tracer *t, bool on)
+{
+	ring_set__set_peek(t->rings, on ? t->on_peek : NULL);
 }
 
 int tracer__consume(struct tracer *t, bool all)

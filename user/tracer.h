@@ -31,6 +31,7 @@ struct tracer_cfg {
 	size_t ringbuf_size;   /* all the per-CPU rings together */
 	unsigned max_frames;
 	int (*on_sample)(void *ctx, void *data, size_t len);
+	void (*on_peek)(void *ctx, const void *data, size_t len); /* optional: user/ring.h */
 	void *ctx;
 };
 
@@ -60,6 +61,9 @@ int tracer__nr_links(const struct tracer *t);
  * recent records too. Returns the records handed out or on_sample's non-zero.
  */
 int tracer__consume(struct tracer *t, bool all);
+
+/* Whether the records ahead are shown to on_peek in the next passes (if it is set). */
+void tracer__set_peek(struct tracer *t, bool on);
 /* The last consume left records only because they were too recent to order. */
 bool tracer__held(struct tracer *t);
 /* Readable when a ring has been woken. */

@@ -33,6 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len = sizeof(buf);
 		memcpy(buf, data + i, len);
 		i += len;
+		agg__prefetch(agg, (const struct lt_event *)buf, len);
 		agg__on_event(agg, (const struct lt_event *)buf, len);
 		if (++k % 8 == 0) {
 			if (!agg__top_stacks(agg, 1000, k % 3, ~0u, 4, &v, &n))

@@ -2405,6 +2405,47 @@ static void test_mem_bytes_per_allocation_at_1m(void)
 	agg__free(a);
 }
 
+/*
+ * agg__prefetch() is a hint: whatever it is given (short, unknown process,
+ * every type), the state is what agg__on_event() alone makes. It is worth
+ * calling once the live tables are past AGG_PREFETCH_MIN_LIVE.
+ */
+static void test_prefetch_changes_nothing(void)
+{
+	struct agg *a = agg__new(NULL), *b = agg__new(NULL);
+	struct agg_stats sa, sb;
+	union evbuf buf;
+	__u32 i, type;
+	size_t len;
+
+	ASSERT_TRUE(a && b, "agg__new");
+	ASSERT_TRUE(!agg__prefetch_useful(a), "not with nothing live");
+	agg__prefetch(a, NULL, 0);
+	for (i = 0; i < 2 * AGG_PREFETCH_MIN_LIVE; i++) {
+		type = i % 7 == 3 ? LT_EV_FREE : i % 11 == 5 ? LT_EV_REALLOC : LT_EV_ALLOC;
+		len = ev_build(&(struct ev){ .type = type, .tgid = 100 + i % 3, .ts = SEC + i,
+					     .addr = 0x10000 + (__u64)i * 32,
+					     .old_addr = type == LT_EV_REALLOC ? 0x10000 + i * 8 : 0,
+					     .size = 24, .site = 1 + i % 5 },
+			       &buf);
+		agg__prefetch(a, &buf.e, len);
+		agg__prefetch(a, &buf.e, sizeof(buf.e) - 1);
+		buf.e.tgid += 1000; /* a process not seen */
+		agg__prefetch(a, &buf.e, len);
+		buf.e.tgid -= 1000;
+		ASSERT_EQ(agg__on_event(a, &buf.e, len), agg__on_event(b, &buf.e, len),
+			  "same result bits");
+	}
+	agg__stats(a, &sa);
+	agg__stats(b, &sb);
+	ASSERT_EQ(memcmp(&sa, &sb, sizeof(sa)), 0, "same statistics");
+	ASSERT_EQ(agg__mem_bytes(a), agg__mem_bytes(b), "same memory");
+	ASSERT_TRUE(sa.live >= AGG_PREFETCH_MIN_LIVE, "past the mark");
+	ASSERT_TRUE(agg__prefetch_useful(a), "worth it past the mark");
+	agg__free(a);
+	agg__free(b);
+}
+
 int main(void)
 {
 	RUN_TEST(test_empty_aggregator_reports_nothing);
@@ -2462,5 +2503,6 @@ int main(void)
 	RUN_TEST(test_churn_matches_reference_model);
 	RUN_TEST(test_mem_churn_random_addresses);
 	RUN_TEST(test_mem_bytes_per_allocation_at_1m);
+	RUN_TEST(test_prefetch_changes_nothing);
 	TEST_EXIT();
 }

@@ -318,6 +318,78 @@ static void test_callback_stops(void)
 	ring_set__free(s);
 }
 
+/* Peeking: what was peeked at and how many records had been handed out then. */
+struct peeks {
+	struct got g;
+	int times[128]; /* by tag: times peeked at */
+	int handed_at[128];
+	int bad;
+};
+
+static void peek_note(void *ctx, const void *d, size_t len)
+{
+	struct peeks *pk = ctx;
+	struct rec v;
+
+	if (len != sizeof(v)) {
+		pk->bad++;
+		return;
+	}
+	memcpy(&v, d, sizeof(v));
+	if (v.tag >= 128) {
+		pk->bad++;
+		return;
+	}
+	pk->times[v.tag]++;
+	pk->handed_at[v.tag] = pk->g.n;
+}
+
+static int peek_collect(void *ctx, void *d, size_t len)
+{
+	struct peeks *pk = ctx;
+
+	return collect(&pk->g, d, len);
+}
+
+/*
+ * Each committed record is peeked at once, before it is handed out and at most
+ * RING_PEEK_BYTES past the one being handed out; never a discarded record,
+ * nothing past one still being written, and the order handed out is unchanged.
+ */
+static void test_peek_ahead(void)
+{
+	struct ring_set *s = fresh();
+	struct peeks pk = {};
+	unsigned long busy;
+	int i, late = 0;
+
+	ASSERT_TRUE(s, "ring set");
+	ring_set__set_peek(s, peek_note);
+	for (i = 0; i < 50; i++)
+		put(0, i, (__u64)(i + 1) * MS);
+	commit(0, reserve(0), 127, 51 * MS, true);
+	busy = reserve(0);
+	clock_now = 1000 * MS;
+	ASSERT_EQ(ring_set__consume(s, peek_collect, &pk, false), 50, "up to the busy one");
+	commit(0, busy, 50, 52 * MS, false);
+	for (i = 51; i < 60; i++)
+		put(0, i, (__u64)(i + 2) * MS);
+	ASSERT_EQ(ring_set__consume(s, peek_collect, &pk, false), 10, "the rest");
+	ASSERT_EQ(pk.g.n, 60, "all handed out");
+	for (i = 0; i < 60; i++) {
+		ASSERT_EQ(pk.g.tags[i], (__u64)i, "in order");
+		late += pk.times[i] && pk.handed_at[i] >= i;
+		late += pk.times[i] && (i - pk.handed_at[i]) * 24 > RING_PEEK_BYTES;
+	}
+	ASSERT_EQ(pk.times[0], 0, "the first is handed out at once");
+	for (i = 1; i < 60; i++)
+		ASSERT_EQ(pk.times[i], i == 50 ? 0 : 1, "each peeked once (50: first after a pass)");
+	ASSERT_EQ(late, 0, "peeked before it was handed out, at most RING_PEEK_BYTES ahead");
+	ASSERT_EQ(pk.times[127], 0, "discarded: not peeked");
+	ASSERT_EQ(pk.bad, 0, "whole records");
+	ring_set__free(s);
+}
+
 int main(void)
 {
 	RUN_TEST(test_time_order_across_rings);
@@ -330,5 +402,6 @@ int main(void)
 	RUN_TEST(test_wrap_around);
 	RUN_TEST(test_late_record_counted);
 	RUN_TEST(test_callback_stops);
+	RUN_TEST(test_peek_ahead);
 	TEST_EXIT();
 }

@@ -21,6 +21,10 @@
  *   stacks of its own, frees half, and exits holding the rest (fork, exec,
  *   alloc, free, exit events, all counted in the 50/50 stream's total).
  *
+ * Fed as the consumer feeds it (user/main.c): once agg__prefetch_useful()
+ * says so, the records up to RING_PEEK_BYTES ahead of each are given to
+ * agg__prefetch() first, as user/ring.c peeks at them.
+ *
  * Output: lines "REPLAY key=value ...", read by the driver; -q prints only those.
  */
 #include <malloc.h>
@@ -31,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "agg.h"
+#include "ring.h"
 
 #define BATCH 65536
 #define MAXF 24
@@ -115,11 +120,22 @@ static struct lt_event *ev_add(__u32 type, __u32 tgid, __u16 nframes)
 static double feed(struct agg *agg, __u64 *events)
 {
 	double t0 = now_s(), t1;
-	size_t i;
+	bool peek = agg__prefetch_useful(agg);
+	size_t i, ahead;
 
-	for (i = 0; i < batch_n; i++)
+	/*
+	 * As the consumer does (user/main.c, user/ring.c): once the live tables
+	 * are large, each pass peeks at the records RING_PEEK_BYTES ahead.
+	 */
+	for (i = 0, ahead = 0; i < batch_n; i++) {
+		for (ahead = ahead > i ? ahead : i + 1;
+		     peek && ahead < batch_n && batch_off[ahead] - batch_off[i] <= RING_PEEK_BYTES;
+		     ahead++)
+			agg__prefetch(agg, (const struct lt_event *)(batch + batch_off[ahead]),
+				      batch_off[ahead + 1] - batch_off[ahead]);
 		agg__on_event(agg, (const struct lt_event *)(batch + batch_off[i]),
 			      batch_off[i + 1] - batch_off[i]);
+	}
 	t1 = now_s();
 	*events += batch_n;
 	batch_n = 0;
