@@ -67,6 +67,13 @@ void ring_set__set_peek(struct ring_set *s, ring_peek_fn peek);
 #define RING_PEEK_BYTES 1024
 
 /*
+ * The consumer position the producers see is written every this many bytes
+ * (or an eighth of a smaller ring) and when a pass ends: the ring looks that
+ * much fuller to them meanwhile.
+ */
+#define RING_PUBLISH_BYTES (64 * 1024)
+
+/*
  * Hand the records out in time order until the rings are empty, or what is
  * left is too recent to order (ring_set__held then says so), or fn returns
  * non-zero. all: hand out every record stamped before the pass began, recent
