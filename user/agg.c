@@ -193,6 +193,13 @@ struct proc {
 	__u32 nmaps, maps_cap;
 	struct big_size *big; /* mem blocks of LIVE_VAL_MAX bytes or more */
 	__u32 nbig, big_cap;
+	/*
+	 * Unknown frees of this tgid remembered in agg->early (an upper bound:
+	 * slots taken over later are not subtracted). 0: a held allocation
+	 * need not look there, a likely cache miss per allocation otherwise.
+	 */
+	__u32 early_n;
+	__u32 hot_stack[LT_KIND__MAX]; /* id + 1 of the last stack resolved per kind; 0: none */
 };
 
 /*
@@ -677,24 +684,47 @@ err_free:
 	return err;
 }
 
+/* The stack p last charged a kind to, if e has that stack: loops allocate from one site. */
+static __u32 stack_hot(const struct agg *agg, const struct proc *p, __u32 kind,
+		       const struct lt_event *e)
+{
+	__u32 id = p->hot_stack[kind] - 1;
+	const struct stack *s;
+
+	if (!p->hot_stack[kind] || id >= agg->stacks.n || !(s = stack_at(agg, id)))
+		return ID_NONE;
+	if (s->nframes != e->nframes || s->gen != p->gen || s->kind != kind || s->overflow ||
+	    (e->nframes && (s->frames[0] != e->frames[0] ||
+			    memcmp(s->frames, e->frames, e->nframes * sizeof(*e->frames)))))
+		return ID_NONE;
+	return id;
+}
+
 /*
  * The stack a new resource is charged to. Past max_stacks, a stack not
  * holding anything already is replaced by one zero-frame overflow stack per
  * (process, kind); idle stacks do not count against the limit.
  */
-static int stack_resolve(struct agg *agg, const struct proc *p, __u32 kind,
-			 const struct lt_event *e, unsigned *res)
+static int stack_resolve(struct agg *agg, struct proc *p, __u32 kind, const struct lt_event *e,
+			 unsigned *res)
 {
-	__u32 h = stack_hash(p->gen, kind, false, e->frames, e->nframes);
-	__u32 id = stack_find(agg, h, p->gen, kind, false, e->frames, e->nframes);
+	__u32 h = 0, id = stack_hot(agg, p, kind, e);
 	int ret;
 
+	/* Not the hot one: then h is set wherever it is used below. */
+	if (id == ID_NONE) {
+		h = stack_hash(p->gen, kind, false, e->frames, e->nframes);
+		id = stack_find(agg, h, p->gen, kind, false, e->frames, e->nframes);
+	}
 	if (id != ID_NONE && stack_at(agg, id)->count)
-		return (int)id;
+		goto found;
 	if (!agg->lim.max_stacks || agg->nreal < agg->lim.max_stacks) {
 		if (id != ID_NONE)
-			return (int)id;
-		return stack_create(agg, p, kind, false, e->frames, e->nframes, h, res);
+			goto found;
+		ret = stack_create(agg, p, kind, false, e->frames, e->nframes, h, res);
+		if (ret >= 0)
+			p->hot_stack[kind] = (__u32)ret + 1;
+		return ret;
 	}
 	h = stack_hash(p->gen, kind, true, NULL, 0);
 	id = stack_find(agg, h, p->gen, kind, true, NULL, 0);
@@ -705,6 +735,9 @@ static int stack_resolve(struct agg *agg, const struct proc *p, __u32 kind,
 		id = (__u32)ret;
 	}
 	agg->st.stack_overflow++;
+	return (int)id;
+found:
+	p->hot_stack[kind] = id + 1;
 	return (int)id;
 }
 
@@ -1319,6 +1352,8 @@ static void ev_mem_free(struct agg *agg, struct proc *p, __u64 addr, __u64 ts)
 	if (!addr || tab_untrack(agg, p, LT_KIND_MEM, addr))
 		return;
 	agg->st.unknown_frees++;
+	if (p->early_n != UINT32_MAX)
+		p->early_n++;
 	f = early_slot(agg, p->tgid, addr);
 	f->addr = addr;
 	f->ts = ts;
@@ -1334,8 +1369,11 @@ static void ev_mem_free(struct agg *agg, struct proc *p, __u64 addr, __u64 ts)
  */
 static bool held_gone(struct agg *agg, struct proc *p, __u64 addr, __u64 born)
 {
-	struct early_free *f = early_slot(agg, p->tgid, addr);
+	struct early_free *f;
 
+	if (!p->early_n)
+		return false;
+	f = early_slot(agg, p->tgid, addr);
 	if (!f->used || f->tgid != p->tgid || f->addr != addr || f->ts < born)
 		return false;
 	if (!f->explained && agg->st.unknown_frees) {

@@ -1226,6 +1226,62 @@ static void test_max_stacks_charges_overflow_stack(void)
 	agg__free(a);
 }
 
+/* An allocation with the given frames (innermost first). */
+static void send_alloc_frames(struct agg *a, __u32 tgid, __u64 addr, __u64 size,
+			      const __u64 *frames, __u16 n)
+{
+	union evbuf b;
+	size_t len = ev_build(&(struct ev){ .type = LT_EV_ALLOC, .tgid = tgid, .addr = addr,
+					    .size = size, .ts = 1 },
+			      &b);
+
+	b.e.nframes = n;
+	memcpy(b.e.frames, frames, n * sizeof(*frames));
+	agg__on_event(a, &b.e, len + n * sizeof(*frames));
+}
+
+/* Bytes of the stack of tgid whose frames are exactly these; ~0: none. */
+static __u64 bytes_of_frames(struct agg *a, __u32 tgid, const __u64 *frames, __u16 n)
+{
+	__u64 bytes = ~0ull;
+	struct stacks s;
+	size_t i;
+
+	if (stacks_get(a, 10, 0, ALL_KINDS, 0, &s))
+		return bytes;
+	for (i = 0; i < s.n; i++)
+		if (s.v[i].tgid == tgid && s.v[i].nframes == n &&
+		    !memcmp(s.v[i].frames, frames, n * sizeof(*frames)))
+			bytes = s.v[i].bytes;
+	free(s.v);
+	return bytes;
+}
+
+/*
+ * The stack an allocation is charged to is the one with exactly its frames,
+ * also when the process's previous allocation came from a stack that shares
+ * the innermost frame and depth (the last stack per process is tried first).
+ */
+static void test_last_stack_shortcut_is_exact(void)
+{
+	const __u64 abc[] = { 0x401000, 0x402000, 0x403000 }, abd[] = { 0x401000, 0x402000, 0x404000 };
+	struct agg *a = agg__new(NULL);
+
+	send_alloc_frames(a, 100, 0x1000, 1, abc, 3);
+	send_alloc_frames(a, 100, 0x2000, 2, abd, 3);
+	send_alloc_frames(a, 100, 0x3000, 4, abd, 2);
+	send_alloc_frames(a, 100, 0x4000, 8, abd, 2);
+	send_alloc_frames(a, 200, 0x5000, 16, abd, 2); /* another process, same frames */
+	send_alloc_frames(a, 100, 0x6000, 32, abd, 2);
+	send_alloc_frames(a, 100, 0x7000, 64, abc, 3);
+	ASSERT_EQ(bytes_of_frames(a, 100, abc, 3), 65, "a, b, c");
+	ASSERT_EQ(bytes_of_frames(a, 100, abd, 3), 2, "a, b, d");
+	ASSERT_EQ(bytes_of_frames(a, 100, abd, 2), 44, "a, b");
+	ASSERT_EQ(bytes_of_frames(a, 200, abd, 2), 16, "a, b in the other process");
+	ASSERT_EQ(stats_of(a).stacks, 4, "four stacks");
+	agg__free(a);
+}
+
 /* An alloc/free loop does not churn stacks; distinct dead stacks are recycled. */
 static void test_idle_stacks_are_recycled(void)
 {
@@ -2479,6 +2535,7 @@ int main(void)
 	RUN_TEST(test_top_n_orders_each_kind);
 	RUN_TEST(test_max_tracked_counts_untracked);
 	RUN_TEST(test_max_stacks_charges_overflow_stack);
+	RUN_TEST(test_last_stack_shortcut_is_exact);
 	RUN_TEST(test_idle_stacks_are_recycled);
 	RUN_TEST(test_munmap_head);
 	RUN_TEST(test_munmap_tail);
