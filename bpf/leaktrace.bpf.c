@@ -55,7 +55,8 @@ struct inflight {
 	 * young, and a malloc/free pair then costs the traps and a stack walk,
 	 * not two records). Sent when anything else could depend on it: the
 	 * thread's next allocation, its switch off the CPU, exec, exit, a
-	 * free of its address after another thread's (free_gen).
+	 * free of its address after another thread's (free_gen), and a tick
+	 * on its CPU (on_tick) if it does none of these for long.
 	 * held: 0 or 1, taken with an exchange (a program that finds it 1
 	 * and swaps in 0 owns the record); only the thread writes rec.
 	 */
@@ -726,6 +727,26 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	if (probe_floor)
 		return 0;
 	cur = bpf_task_storage_get(&inflight, prev, 0, 0);
+	if (cur)
+		held_flush(cur);
+	return 0;
+}
+
+/*
+ * A thread that runs on without allocating and without leaving its CPU (a busy
+ * loop on a CPU of its own) would keep its held allocation out of every
+ * report: a CPU-clock tick per CPU (user space: HOLD_TICK_NS) sends the held
+ * allocation of the thread it interrupts. held is taken with an exchange, so
+ * a tick in the middle of that thread's allocator programs sends it once.
+ */
+SEC("perf_event")
+int on_tick(void *ctx)
+{
+	struct inflight *cur;
+
+	if (probe_floor)
+		return 0;
+	cur = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
 	if (cur)
 		held_flush(cur);
 	return 0;

@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/perf_event.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -48,6 +50,8 @@ struct tracer {
 	int nobjs;
 	struct bpf_link *sys_links[MAX_SYS_LINKS];
 	int nsys;
+	struct bpf_link **ticks; /* on_tick, one per CPU */
+	int nticks;
 	bool verbose;
 };
 
@@ -322,6 +326,51 @@ mapped:
 	return 0;
 }
 
+/*
+ * The tick that sends the held allocation of a thread that never leaves its
+ * CPU (bpf on_tick): a CPU-clock perf event per CPU. Without perf events it
+ * is left out, and said so: such a thread's last block then waits.
+ */
+static void attach_ticks(struct tracer *t)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.size = sizeof(attr),
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.sample_period = HOLD_TICK_NS,
+	};
+	int ncpu = libbpf_num_possible_cpus(), cpu, fd, failed = 0, err = 0;
+	struct bpf_link *link;
+
+	t->ticks = ncpu > 0 ? calloc(ncpu, sizeof(*t->ticks)) : NULL;
+	if (!t->ticks) {
+		fprintf(stderr, "leaktrace: warning: no held-allocation tick: out of memory\n");
+		return;
+	}
+	for (cpu = 0; cpu < ncpu; cpu++) {
+		fd = syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+		if (fd < 0) {
+			if (errno != ENODEV) { /* ENODEV: a CPU that is not online */
+				failed++;
+				err = errno;
+			}
+			continue;
+		}
+		link = bpf_program__attach_perf_event(t->skel->progs.on_tick, fd);
+		if (!link) {
+			failed++;
+			err = errno;
+			close(fd);
+			continue;
+		}
+		t->ticks[t->nticks++] = link; /* the link closes fd */
+	}
+	if (failed)
+		fprintf(stderr, "leaktrace: warning: no held-allocation tick on %d CPU(s): %s; a "
+			"thread that neither allocates nor leaves its CPU keeps its last "
+			"allocation out of reports until it does\n", failed, strerror(err));
+}
+
 int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, size_t errlen)
 {
 	struct tracer *t;
@@ -358,6 +407,7 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 	hold = !cfg->every_event && (cfg->kinds & (1u << LT_KIND_MEM));
 	t->skel->rodata->hold_allocs = hold;
 	bpf_program__set_autoload(t->skel->progs.on_switch, hold);
+	bpf_program__set_autoload(t->skel->progs.on_tick, hold);
 	t->skel->rodata->watch_exec_maps = cfg->kinds & (1u << LT_KIND_MEM);
 	t->skel->rodata->trace_rss = cfg->trace_rss;
 	bpf_program__set_autoload(t->skel->progs.on_rss_stat, cfg->trace_rss);
@@ -402,6 +452,8 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 			goto fail;
 		}
 	}
+	if (hold)
+		attach_ticks(t);
 	ret = attach_syscalls(t, cfg->kinds, err, errlen);
 	if (ret)
 		goto fail;
@@ -474,7 +526,14 @@ void tracer__free(struct tracer *t)
 		close(t->ring_fds[i]);
 	free(t->ring_fds);
 	free(t->ring_sizes);
-	all = calloc(tracer__nr_links(t), sizeof(*all));
+	all = calloc(tracer__nr_links(t) + t->nticks, sizeof(*all));
+	for (i = 0; i < t->nticks; i++) {
+		if (all)
+			all[n++] = t->ticks[i];
+		else
+			bpf_link__destroy(t->ticks[i]);
+	}
+	free(t->ticks);
 	for (i = 0; i < t->nsys; i++) {
 		if (all)
 			all[n++] = t->sys_links[i];

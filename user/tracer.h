@@ -35,6 +35,9 @@ struct tracer_cfg {
 	void *ctx;
 };
 
+/* Period of the per-CPU tick that sends a busy thread's held allocation (bpf on_tick). */
+#define HOLD_TICK_NS (100 * 1000000ull)
+
 int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, size_t errlen);
 void tracer__free(struct tracer *t);
 

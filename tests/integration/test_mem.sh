@@ -91,3 +91,59 @@ else
 fi
 kill -TERM "$pid" 2>/dev/null
 wait "$pid"
+
+# The same thread, but after its last allocation it runs on alone on a CPU of
+# its own (SCHED_FIFO, no syscall): it never leaves the CPU, so the block is
+# in a report taken meanwhile only if the tick sent it (HOLD_TICK_NS, 100 ms).
+t="mem[sleeper --spin]"
+if [ "$(nproc)" -lt 2 ]; then
+	fail "$t: two CPUs" "needs two online CPUs (the thread takes the last one), nproc=$(nproc)"
+else
+	"$PROGS/sleeper" "$T/sp.go" "$T/sp.ready" --spin 2>"$T/sp.prog" &
+	pid=$!
+	BG_PIDS+=("$pid")
+	# The tracer kept off the spinning thread's CPU (the last).
+	taskset -c 0 "$LT" -p "$pid" -a 0 -T 1000 -f json -o "$T/sp.json" 3600 \
+		>"$T/sp.out" 2>"$T/sp.err" &
+	lt=$!
+	BG_PIDS+=("$lt")
+	if wait_for 20 lt_attached "$T/sp.err"; then
+		touch "$T/sp.go"
+		check "$t: sleeper leaked and spins" "no $T/sp.ready within 10 s: $(tail_of "$T/sp.prog")" \
+			wait_for 10 test -e "$T/sp.ready"
+		sleep 0.5 # five ticks while it spins (it spins for 5 s)
+		kill -USR1 "$lt" # a report now
+		# shellcheck disable=SC2016 # eval expands at run time
+		check "$t: a report while it spins" "no summary in $T/sp.json within 3 s" \
+			wait_for 3 eval 'grep -q "\"summary\"" "$T/sp.json"'
+		check "$t: still spinning at that report" "it stopped: $(tail_of "$T/sp.prog")" \
+			kill -0 "$pid"
+		kill -TERM "$pid" 2>/dev/null
+		wait "$pid"
+		kill -INT "$lt"
+		# shellcheck disable=SC2016 # eval expands at run time
+		wait_for 15 eval '! kill -0 "$lt" 2>/dev/null' || kill -KILL "$lt" 2>/dev/null
+		wait "$lt"
+		rc=$?
+		check "$t: leaktrace exits 0" "exit $rc; stderr: $(tail_of "$T/sp.err")" [ "$rc" = 0 ]
+		python3 - "$t" "$T/sp.json" "$T/sl.expect" <<'PY'
+import json, sys
+name, report, expect = sys.argv[1:4]
+want = json.loads(open(expect).read())
+objs = [json.loads(l) for l in open(report) if l.strip()]
+cuts = [i for i, o in enumerate(objs) if o.get("type") == "summary"]
+got = [(o["bytes"], o["count"]) for o in objs[:cuts[0] + 1 if cuts else 0]
+       if o.get("type") == "stack" and o.get("kind") == "mem" and o.get("frames") and
+       o["frames"][0].get("sym") == want["func"]]
+ok = got == [(want["bytes"], want["count"])]
+print(("PASS: %s: the report while it spins: %d bytes in %d from %s" % (
+    name, want["bytes"], want["count"], want["func"])) if ok else
+      ("FAIL: %s: the report while it spins: %d bytes in %d from %s: got %s (%d reports)" % (
+          name, want["bytes"], want["count"], want["func"], got, len(cuts))))
+PY
+	else
+		fail "$t: attached" "no line matching '$LT_ATTACHED_RE' on stderr within 20 s: $(tail_of "$T/sp.err")"
+	fi
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+fi

@@ -9,8 +9,15 @@
  *                      leak_last (the last one being the last allocator call),
  *                      create READY (raw syscalls, no stdio), sleep until
  *                      SIGTERM, SIGINT or SIGUSR1, or 60 s
+ *   sleeper GO READY --spin
+ *                      the same, but the thread runs on after READY without a
+ *                      syscall or allocation for up to 5 s, alone on the last
+ *                      CPU at SCHED_FIFO priority 1 (nothing else runs there,
+ *                      so it does not leave the CPU): the allocation must be
+ *                      sent by leaktrace's tick; then it sleeps as above
  *   sleeper --expect   the leak, as leaky --expect prints it
  */
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,17 +48,29 @@ static __attribute__((noinline)) void leak_last(void)
 
 int main(int argc, char **argv)
 {
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	struct timespec ts = { 0, 10 * 1000 * 1000 }, t0, t1;
+	struct sched_param prio = { .sched_priority = 1 };
 	struct sigaction sa;
-	int i, fd;
+	cpu_set_t cpus;
+	int i, fd, spin;
 
 	if (argc == 2 && !strcmp(argv[1], "--expect")) {
 		printf("{\"func\":\"leak_last\",\"bytes\":%d,\"count\":%d}\n", LEAK_N * LEAK_SZ, LEAK_N);
 		return 0;
 	}
-	if (argc != 3) {
-		fprintf(stderr, "usage: sleeper GO READY | sleeper --expect\n");
+	spin = argc == 4 && !strcmp(argv[3], "--spin");
+	if (argc != 3 && !spin) {
+		fprintf(stderr, "usage: sleeper GO READY [--spin] | sleeper --expect\n");
 		return 2;
+	}
+	if (spin) {
+		CPU_ZERO(&cpus);
+		CPU_SET(sysconf(_SC_NPROCESSORS_ONLN) - 1, &cpus);
+		if (sched_setaffinity(0, sizeof(cpus), &cpus) ||
+		    sched_setscheduler(0, SCHED_FIFO, &prio)) {
+			perror("sleeper: --spin: the last CPU at SCHED_FIFO 1");
+			return 3;
+		}
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -65,6 +84,13 @@ int main(int argc, char **argv)
 	if (fd < 0)
 		return 1;
 	close(fd);
+	/* The vDSO's clock: no syscall, nothing that would leave the CPU. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (spin && !stop) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (t1.tv_sec - t0.tv_sec >= 5)
+			break;
+	}
 	for (i = 0; i < 6000 && !stop; i++)
 		nanosleep(&ts, NULL);
 	return keep[LEAK_N - 1] ? 0 : 1;
