@@ -319,11 +319,9 @@ static int ring_install(struct tracer *t, char *err, size_t errlen)
 mapped:
 	ret = ring_set__new(t->ring_fds, t->ring_sizes, t->nrings,
 			    offsetof(struct lt_event, ts_ns), &t->rings);
-	if (ret) {
+	if (ret)
 		set_err(err, errlen, "cannot map the ring buffers: %s", strerror(-ret));
-		return ret;
-	}
-	return 0;
+	return ret;
 }
 
 /*
