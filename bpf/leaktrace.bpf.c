@@ -732,19 +732,36 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	return 0;
 }
 
+/* The interrupted context was user code (not a syscall, nor a BPF program of ours). */
+static __always_inline bool tick_in_user(struct bpf_perf_event_data *ctx)
+{
+	/* The context is read a whole u64 at a time (cs is the low bits of one here). */
+#if defined(__TARGET_ARCH_x86)
+	return (((__u64 *)&ctx->regs)[__builtin_offsetof(struct pt_regs, cs) / 8] & 3) == 3;
+#elif defined(__TARGET_ARCH_arm64)
+	return (((__u64 *)&ctx->regs)[__builtin_offsetof(struct user_pt_regs, pstate) / 8] & 0xf) ==
+	       0; /* EL0 */
+#else
+	return true;
+#endif
+}
+
 /*
  * A thread that runs on without allocating and without leaving its CPU (a busy
  * loop on a CPU of its own) would keep its held allocation out of every
  * report: a CPU-clock tick per CPU (user space: HOLD_TICK_NS) sends the held
- * allocation of the thread it interrupts. held is taken with an exchange, so
- * a tick in the middle of that thread's allocator programs sends it once.
+ * allocation of the thread it interrupts. Only when it interrupts user code:
+ * in one of our programs, between a record's reserve and its stamp, the
+ * tick's record would sit in the ring after a later-stamped one (and such a
+ * thread is in user code at the next tick). held is taken with an exchange,
+ * so the tick and the thread's own programs never both send it.
  */
 SEC("perf_event")
-int on_tick(void *ctx)
+int on_tick(struct bpf_perf_event_data *ctx)
 {
 	struct inflight *cur;
 
-	if (probe_floor)
+	if (probe_floor || !tick_in_user(ctx))
 		return 0;
 	cur = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
 	if (cur)

@@ -100,7 +100,7 @@ static void ring_init_pos(struct ring *r, unsigned long pos, size_t size)
 {
 	r->pos = r->seen = r->ahead = r->pub = pos;
 	r->mask = size - 1;
-	r->pub_every = size / 8 < RING_PUBLISH_BYTES ? size / 8 : RING_PUBLISH_BYTES;
+	r->pub_every = size / 32 < RING_PUBLISH_BYTES ? size / 32 : RING_PUBLISH_BYTES;
 }
 
 static void read_head(struct ring_set *s, struct ring *r)

@@ -68,8 +68,8 @@ void ring_set__set_peek(struct ring_set *s, ring_peek_fn peek);
 
 /*
  * The consumer position the producers see is written every this many bytes
- * (or an eighth of a smaller ring) and when a pass ends: the ring looks that
- * much fuller to them meanwhile.
+ * (or 1/32 of a smaller ring) and when a pass ends: the ring looks that much
+ * fuller to them meanwhile (the BPF side acts at a quarter full).
  */
 #define RING_PUBLISH_BYTES (64 * 1024)
 

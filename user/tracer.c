@@ -342,7 +342,8 @@ static void attach_ticks(struct tracer *t)
 
 	t->ticks = ncpu > 0 ? calloc(ncpu, sizeof(*t->ticks)) : NULL;
 	if (!t->ticks) {
-		fprintf(stderr, "leaktrace: warning: no held-allocation tick: out of memory\n");
+		fprintf(stderr, "leaktrace: warning: no held-allocation tick: %s\n",
+			ncpu > 0 ? "out of memory" : "cannot count the CPUs");
 		return;
 	}
 	for (cpu = 0; cpu < ncpu; cpu++) {
