@@ -199,7 +199,6 @@ struct proc {
 	 * need not look there, a likely cache miss per allocation otherwise.
 	 */
 	__u32 early_n;
-	__u32 hot_stack[LT_KIND__MAX]; /* id + 1 of the last stack resolved per kind; 0: none */
 };
 
 /*
@@ -236,6 +235,16 @@ struct gone {
 
 #define GONE_SLOTS 256u
 
+/*
+ * The stack last resolved for a (process, kind, innermost frame, depth), by
+ * a hash of those, direct-mapped: most allocations come from a stack seen
+ * before, and one whose innermost frame and depth it shares is then compared
+ * frame by frame with that stack, without hashing every frame and probing the
+ * stack index. A wrapper's callers share the innermost frame and take turns
+ * in the slot: those fall back to the index.
+ */
+#define SITE_SLOTS 65536u /* 256 KiB */
+
 struct pslot {
 	__u32 tgid;
 	struct proc *p; /* NULL: empty */
@@ -268,6 +277,7 @@ struct agg {
 
 	struct early_free early[EARLY_SLOTS];
 	struct gone gone[GONE_SLOTS];
+	__u32 site[SITE_SLOTS]; /* stack index + 1 by site_slot(); 0: none */
 };
 
 static struct gone *gone_slot(struct agg *agg, __u32 tgid)
@@ -684,14 +694,22 @@ err_free:
 	return err;
 }
 
-/* The stack p last charged a kind to, if e has that stack: loops allocate from one site. */
-static __u32 stack_hot(const struct agg *agg, const struct proc *p, __u32 kind,
-		       const struct lt_event *e)
+static __u32 site_slot(__u32 gen, __u32 kind, const struct lt_event *e)
 {
-	__u32 id = p->hot_stack[kind] - 1;
+	__u64 f0 = e->nframes ? e->frames[0] : 0;
+
+	return (__u32)hash_fmix(f0 ^ ((__u64)gen << 32 | kind << 16 | e->nframes) * GOLDEN) &
+	       (SITE_SLOTS - 1);
+}
+
+/* The stack in e's site slot, if it has e's frames exactly. */
+static __u32 stack_cached(const struct agg *agg, const struct proc *p, __u32 kind,
+			  const struct lt_event *e, __u32 slot)
+{
+	__u32 id = agg->site[slot] - 1;
 	const struct stack *s;
 
-	if (!p->hot_stack[kind] || id >= agg->stacks.n || !(s = stack_at(agg, id)))
+	if (!agg->site[slot] || id >= agg->stacks.n || !(s = stack_at(agg, id)))
 		return ID_NONE;
 	if (s->nframes != e->nframes || s->gen != p->gen || s->kind != kind || s->overflow ||
 	    (e->nframes && (s->frames[0] != e->frames[0] ||
@@ -705,10 +723,10 @@ static __u32 stack_hot(const struct agg *agg, const struct proc *p, __u32 kind,
  * holding anything already is replaced by one zero-frame overflow stack per
  * (process, kind); idle stacks do not count against the limit.
  */
-static int stack_resolve(struct agg *agg, struct proc *p, __u32 kind, const struct lt_event *e,
-			 unsigned *res)
+static int stack_resolve(struct agg *agg, const struct proc *p, __u32 kind,
+			 const struct lt_event *e, unsigned *res)
 {
-	__u32 h = 0, id = stack_hot(agg, p, kind, e);
+	__u32 h = 0, slot = site_slot(p->gen, kind, e), id = stack_cached(agg, p, kind, e, slot);
 	int ret;
 
 	/* Not the hot one: then h is set wherever it is used below. */
@@ -723,7 +741,7 @@ static int stack_resolve(struct agg *agg, struct proc *p, __u32 kind, const stru
 			goto found;
 		ret = stack_create(agg, p, kind, false, e->frames, e->nframes, h, res);
 		if (ret >= 0)
-			p->hot_stack[kind] = (__u32)ret + 1;
+			agg->site[slot] = (__u32)ret + 1;
 		return ret;
 	}
 	h = stack_hash(p->gen, kind, true, NULL, 0);
@@ -737,7 +755,7 @@ static int stack_resolve(struct agg *agg, struct proc *p, __u32 kind, const stru
 	agg->st.stack_overflow++;
 	return (int)id;
 found:
-	p->hot_stack[kind] = id + 1;
+	agg->site[slot] = id + 1;
 	return (int)id;
 }
 
@@ -1791,6 +1809,18 @@ void agg__prefetch(const struct agg *agg, const struct lt_event *e, size_t len)
 	t = &p->tab[LT_KIND_MEM];
 	if (t->cap)
 		__builtin_prefetch(&t->slots[hash_shift(key, t->shift)]);
+	/* An allocation's stack, if its site slot names one: its header and first frames. */
+	if (e->type != LT_EV_FREE && e->nframes <= LT_MAX_FRAMES &&
+	    len >= sizeof(*e) + e->nframes * sizeof(e->frames[0])) {
+		__u32 id1 = agg->site[site_slot(p->gen, LT_KIND_MEM, e)];
+		const char *s = id1 && id1 - 1 < agg->stacks.n ? (const char *)stack_at(agg, id1 - 1) : NULL;
+
+		if (s) {
+			__builtin_prefetch(s);
+			__builtin_prefetch(s + 64);
+			__builtin_prefetch(s + 128);
+		}
+	}
 }
 
 bool agg__prefetch_useful(const struct agg *agg)

@@ -1259,10 +1259,11 @@ static __u64 bytes_of_frames(struct agg *a, __u32 tgid, const __u64 *frames, __u
 
 /*
  * The stack an allocation is charged to is the one with exactly its frames,
- * also when the process's previous allocation came from a stack that shares
- * the innermost frame and depth (the last stack per process is tried first).
+ * also when the stack last resolved for its innermost frame and depth (the
+ * site slot, tried first) has other frames further out, or is another
+ * process's with the same frames.
  */
-static void test_last_stack_shortcut_is_exact(void)
+static void test_site_cache_is_exact(void)
 {
 	const __u64 abc[] = { 0x401000, 0x402000, 0x403000 }, abd[] = { 0x401000, 0x402000, 0x404000 };
 	struct agg *a = agg__new(NULL);
@@ -2535,7 +2536,7 @@ int main(void)
 	RUN_TEST(test_top_n_orders_each_kind);
 	RUN_TEST(test_max_tracked_counts_untracked);
 	RUN_TEST(test_max_stacks_charges_overflow_stack);
-	RUN_TEST(test_last_stack_shortcut_is_exact);
+	RUN_TEST(test_site_cache_is_exact);
 	RUN_TEST(test_idle_stacks_are_recycled);
 	RUN_TEST(test_munmap_head);
 	RUN_TEST(test_munmap_tail);
