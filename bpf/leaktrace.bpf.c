@@ -150,6 +150,8 @@ struct {
 /* One event being built per CPU: the record is variable-length (frames). */
 struct scratch {
 	__u8 buf[LT_SYS_EVENT_LEN];
+	/* Never written: lets the verifier see a stack read split at a page end fit (sys_extra). */
+	__u8 slack[LT_STACK_WORDS * sizeof(__u64)];
 };
 
 struct {
@@ -940,11 +942,23 @@ static __always_inline bool sys_ring_busy(void)
 	return ring && bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >= wakeup_bytes;
 }
 
+/* A short sample: the ring is filling, or the stack could not be read otherwise. */
+static __always_inline void sys_short_sample(struct lt_sys_extra *x)
+{
+	x->stack_words = LT_STACK_WORDS_BUSY;
+	if (bpf_probe_read_user(x->stack, LT_STACK_WORDS_BUSY * sizeof(__u64), (void *)x->sp)) {
+		x->stack_words = 8;
+		if (bpf_probe_read_user(x->stack, 8 * sizeof(__u64), (void *)x->sp))
+			x->stack_words = 0;
+	}
+}
+
 /* Registers and the top of the user stack, for the unwind step user space does. */
 static __always_inline void sys_extra(struct lt_event *e)
 {
 	struct lt_sys_extra *x = (void *)e + LT_SYS_EXTRA_OFF;
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	__u64 first;
 
 	e->flags |= LT_F_SYS_EXTRA;
 	x->ip = BPF_CORE_READ(regs, ip);
@@ -953,17 +967,30 @@ static __always_inline void sys_extra(struct lt_event *e)
 	x->path[0] = 0;
 	x->alt_bp = 0;
 	x->stack_words = LT_STACK_WORDS;
-	if (sys_ring_busy() ||
-	    bpf_probe_read_user(x->stack, sizeof(x->stack), (void *)x->sp)) {
-		/* The ring is filling, or a KiB would run past the top of the stack. */
-		x->stack_words = LT_STACK_WORDS_BUSY;
-		if (bpf_probe_read_user(x->stack, LT_STACK_WORDS_BUSY * sizeof(__u64),
-					(void *)x->sp)) {
-			x->stack_words = 8;
-			if (bpf_probe_read_user(x->stack, 8 * sizeof(__u64), (void *)x->sp))
-				x->stack_words = 0;
+	if (sys_ring_busy()) {
+		sys_short_sample(x);
+		return;
+	}
+	if (!bpf_probe_read_user(x->stack, sizeof(x->stack), (void *)x->sp))
+		return;
+	/*
+	 * The KiB runs past the top of the stack, or a page of it cannot be
+	 * read now: what lies before the end of sp's page (at the top of the
+	 * stack, all there is), then the rest of the KiB.
+	 */
+	first = 4096 - (x->sp & 4095);
+	if (first < sizeof(x->stack) && !(first & 7)) {
+		barrier_var(first);
+		first &= sizeof(x->stack) - 1;
+		if (!bpf_probe_read_user(x->stack, first, (void *)x->sp)) {
+			x->stack_words = first / 8;
+			if (!bpf_probe_read_user((void *)x->stack + first, sizeof(x->stack) - first,
+						 (void *)x->sp + first))
+				x->stack_words = LT_STACK_WORDS;
+			return;
 		}
 	}
+	sys_short_sample(x);
 }
 
 /*
