@@ -712,8 +712,7 @@ static __u32 stack_cached(const struct agg *agg, const struct proc *p, __u32 kin
 	if (!agg->site[slot] || id >= agg->stacks.n || !(s = stack_at(agg, id)))
 		return ID_NONE;
 	if (s->nframes != e->nframes || s->gen != p->gen || s->kind != kind || s->overflow ||
-	    (e->nframes && (s->frames[0] != e->frames[0] ||
-			    memcmp(s->frames, e->frames, e->nframes * sizeof(*e->frames)))))
+	    (e->nframes && memcmp(s->frames, e->frames, e->nframes * sizeof(*e->frames))))
 		return ID_NONE;
 	return id;
 }
@@ -1813,8 +1812,10 @@ void agg__prefetch(const struct agg *agg, const struct lt_event *e, size_t len)
 	if (e->type != LT_EV_FREE && e->nframes <= LT_MAX_FRAMES &&
 	    len >= sizeof(*e) + e->nframes * sizeof(e->frames[0])) {
 		__u32 id1 = agg->site[site_slot(p->gen, LT_KIND_MEM, e)];
-		const char *s = id1 && id1 - 1 < agg->stacks.n ? (const char *)stack_at(agg, id1 - 1) : NULL;
+		const char *s = NULL;
 
+		if (id1 && id1 - 1 < agg->stacks.n)
+			s = (const char *)stack_at(agg, id1 - 1);
 		if (s) {
 			__builtin_prefetch(s);
 			__builtin_prefetch(s + 64);
