@@ -234,9 +234,15 @@ struct {
 	__type(value, struct walkbuf);
 } walkbuf SEC(".maps");
 
+/*
+ * buf holds the stack memory from base, len bytes: the walk buffer, or at a
+ * syscall the sample the record carries (read already: frames inside it need
+ * no second read, ~40 ns per syscall event).
+ */
 struct walk {
 	struct lt_event *e;
 	struct walkbuf *wb;
+	const __u64 *buf;
 	__u64 sp, bp, base, len;
 	__u32 max, n;
 };
@@ -255,6 +261,7 @@ static __always_inline long walk_step(__u32 i, struct walk *w)
 	 * the stack a KiB may cross into unmapped memory: then read this frame.
 	 */
 	if (bp < w->base || bp + 16 > w->base + w->len) {
+		w->buf = w->wb->w;
 		w->base = bp;
 		w->len = sizeof(w->wb->w);
 		if (bpf_probe_read_user(w->wb->w, sizeof(w->wb->w), (void *)bp)) {
@@ -268,10 +275,10 @@ static __always_inline long walk_step(__u32 i, struct walk *w)
 		return 1;
 	/* Masks the verifier can see (the optimiser would drop a plain bound). */
 	barrier_var(off);
-	next = w->wb->w[off & (WALK_WORDS - 1)];
+	next = w->buf[off & (WALK_WORDS - 1)];
 	off += 1;
 	barrier_var(off);
-	ret = w->wb->w[off & (WALK_WORDS - 1)];
+	ret = w->buf[off & (WALK_WORDS - 1)];
 	if (ret < 4096 || ret >= USER_TOP)
 		return 1;
 	barrier_var(i);
@@ -295,7 +302,11 @@ static long walk_frame(__u32 idx, struct walk *w)
 	return walk_step(idx + 1 + WALK_INLINE, w);
 }
 
-static __always_inline __u32 event_stack_regs(struct lt_event *e, __u64 ip, __u64 sp, __u64 bp)
+_Static_assert(WALK_WORDS == LT_STACK_WORDS, "a syscall's stack sample seeds the walk buffer");
+
+/* seed: seed_words of stack memory from sp that were read already, or NULL. */
+static __always_inline __u32 event_stack_regs(struct lt_event *e, __u64 ip, __u64 sp, __u64 bp,
+					      const __u64 *seed, __u32 seed_words)
 {
 	__u32 zero = 0;
 	struct walk w = {
@@ -311,6 +322,12 @@ static __always_inline __u32 event_stack_regs(struct lt_event *e, __u64 ip, __u6
 	e->frames[0] = ip;
 	if (!w.wb)
 		goto out;
+	w.buf = w.wb->w;
+	if (seed && seed_words <= WALK_WORDS) {
+		w.buf = seed;
+		w.base = sp;
+		w.len = seed_words * sizeof(__u64);
+	}
 #pragma unroll
 	for (i = 1; i <= WALK_INLINE; i++)
 		if (walk_step(i, &w))
@@ -323,7 +340,7 @@ out:
 
 static __always_inline __u32 event_stack(struct pt_regs *regs, struct lt_event *e)
 {
-	return event_stack_regs(e, PT_REGS_IP(regs), PT_REGS_SP(regs), PT_REGS_FP(regs));
+	return event_stack_regs(e, PT_REGS_IP(regs), PT_REGS_SP(regs), PT_REGS_FP(regs), NULL, 0);
 }
 
 /*
@@ -1058,6 +1075,26 @@ static __always_inline void sys_extra(struct lt_event *e)
  * User space checks the guess against the wrapper's CFI and keeps the frames
  * only if the CFI says the caller's %rbp was exactly that.
  */
+/*
+ * The two words at user address at: from the sample when it holds them (the
+ * same memory, read at the same time), else read (a helper call each, most
+ * of what the guess below cost: ~150 ns per open() in glibc, ~10 links).
+ */
+static __always_inline bool sys_pair(const struct lt_sys_extra *x, __u64 at, __u64 pair[2])
+{
+	__u64 i = (at - x->sp) / 8;
+
+	if (at >= x->sp && !((at - x->sp) & 7) && i + 1 < x->stack_words) {
+		barrier_var(i);
+		pair[0] = x->stack[i & (LT_STACK_WORDS - 1)];
+		i += 1;
+		barrier_var(i);
+		pair[1] = x->stack[i & (LT_STACK_WORDS - 1)];
+		return true;
+	}
+	return !bpf_probe_read_user(pair, 2 * sizeof(__u64), (void *)at);
+}
+
 static __always_inline void sys_walk_alt(struct lt_event *e, struct lt_sys_extra *x)
 {
 	__u64 v, v2, pair[2], cand = 0;
@@ -1070,21 +1107,22 @@ static __always_inline void sys_walk_alt(struct lt_event *e, struct lt_sys_extra
 		v = x->stack[i];
 		if (v <= x->sp + 8 * i || v >= x->sp + STACK_SPAN || (v & 7))
 			continue;
-		if (bpf_probe_read_user(pair, sizeof(pair), (void *)v))
+		if (!sys_pair(x, v, pair))
 			continue;
 		if (pair[1] < 4096 || pair[1] >= USER_TOP || pair[0] <= v ||
 		    pair[0] >= x->sp + STACK_SPAN)
 			continue;
 		/* Two links of a chain, not one: a stray pointer into the stack rarely makes two. */
 		v2 = pair[0];
-		if (bpf_probe_read_user(pair, sizeof(pair), (void *)v2))
+		if (!sys_pair(x, v2, pair))
 			continue;
 		if (pair[1] >= 4096 && pair[1] < USER_TOP && (pair[0] > v2 || !pair[0])) {
 			cand = v;
 			break;
 		}
 	}
-	if (cand && event_stack_regs(e, x->ip, x->sp, cand) > sizeof(__u64))
+	if (cand && event_stack_regs(e, x->ip, x->sp, cand, x->stack, x->stack_words) >
+			    sizeof(__u64))
 		x->alt_bp = cand;
 	else
 		e->nframes = 1;
@@ -1099,7 +1137,7 @@ static __always_inline struct lt_event *sys_event(void *ctx, __u32 type)
 		return NULL;
 	sys_extra(e);
 	x = (void *)e + LT_SYS_EXTRA_OFF;
-	if (event_stack_regs(e, x->ip, x->sp, x->bp) <= sizeof(__u64))
+	if (event_stack_regs(e, x->ip, x->sp, x->bp, x->stack, x->stack_words) <= sizeof(__u64))
 		sys_walk_alt(e, x);
 	return e;
 }
