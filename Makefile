@@ -134,10 +134,11 @@ soak: check-root deps
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
 	       -Iuser -Ibpf -I$(OUT) -I$(OUT)/user
-$(OUT)/fuzz/fuzz_agg: tests/fuzz/fuzz_agg.c user/agg.c user/agg.h bpf/leaktrace.h
+$(OUT)/fuzz/fuzz_agg: tests/fuzz/fuzz_agg.c user/agg.c user/agg.h user/sysrec.c user/sysrec.h \
+		bpf/leaktrace.h
 	$(Q)mkdir -p $(@D)
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_agg.c user/agg.c -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_agg.c user/agg.c user/sysrec.c -o $@
 $(OUT)/fuzz/fuzz_elf: tests/fuzz/fuzz_elf.c user/objects.c user/symbolize.c
 	$(Q)mkdir -p $(@D)
 	$(call msg,FUZZ-CC,$@)

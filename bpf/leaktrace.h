@@ -110,14 +110,21 @@ struct lt_event {
  * Syscall events (fd, timer, map) carry the user registers and the top of the
  * user stack: at a syscall inside a libc wrapper the kernel's frame-pointer walk
  * skips the wrapper's caller, which user space recovers with one CFI unwind
- * step. The frames area is padded to LT_MAX_FRAMES so this sits at a fixed place.
- * The sample comes last and the record ends with it: LT_SYS_STACK_OFF +
- * 8 * stack_words bytes.
+ * step.
+ *
+ * In memory (the BPF side builds it, user space works on it) the frames area
+ * is padded to LT_MAX_FRAMES so that this sits at a fixed place, the path is
+ * LT_PATH_LEN bytes and the sample comes last: LT_SYS_STACK_OFF + 8 *
+ * stack_words bytes. On the wire only what is used is sent, in this order:
+ * the event and its nframes frames; the first LT_SYS_WIRE_HDR bytes of this
+ * struct; path_len bytes of path rounded up to 8; stack_words words of the
+ * sample. The padding was two fifths of a 1.6 KiB record, and the cost of a
+ * record is mostly its bytes (user/sysrec.c puts it back in place).
  */
 struct lt_sys_extra {
 	__u64 ip, sp, bp;
 	__u32 stack_words;           /* words of stack[] read, and sent */
-	__u32 pad;
+	__u32 path_len;              /* bytes of path[] sent: with its NUL, to a multiple of 8 */
 	__u64 alt_bp;                /* bp's walk failed: frames[1..] were walked from this
 				      * word of the stack instead (a saved %rbp, a guess that
 				      * user space checks against the CFI); 0 if not */
@@ -125,6 +132,7 @@ struct lt_sys_extra {
 	__u64 stack[LT_STACK_WORDS]; /* user memory from sp up */
 };
 
+#define LT_SYS_WIRE_HDR __builtin_offsetof(struct lt_sys_extra, path)
 #define LT_SYS_EXTRA_OFF (sizeof(struct lt_event) + LT_MAX_FRAMES * sizeof(__u64))
 #define LT_SYS_STACK_OFF (LT_SYS_EXTRA_OFF + __builtin_offsetof(struct lt_sys_extra, stack))
 #define LT_SYS_EVENT_LEN (LT_SYS_EXTRA_OFF + sizeof(struct lt_sys_extra))

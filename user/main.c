@@ -33,6 +33,7 @@
 #include "report.h"
 #include "report_build.h"
 #include "symbolize.h"
+#include "sysrec.h"
 #include "tracer.h"
 #include "ring.h"
 
@@ -384,24 +385,22 @@ static void describe_dup(struct lt_event *e, struct lt_sys_extra *x)
 
 /*
  * Syscall events arrive with the libc wrapper as frames[0]; make it the
- * wrapper's caller, and say what a socket or a duplicate is. Works on a copy:
- * the ring buffer is read-only.
+ * wrapper's caller, and say what a socket or a duplicate is. Works on a copy
+ * (the ring buffer is read-only), laid out as user space reads it; *len
+ * becomes the copy's. A record without its frames is passed on as it is (the
+ * aggregator counts it as bad).
  */
-static const struct lt_event *fix_sys_event(struct app *a, const struct lt_event *in, size_t len)
+static const struct lt_event *fix_sys_event(struct app *a, const struct lt_event *in,
+					    size_t *len)
 {
 	struct lt_event *e = (struct lt_event *)a->evbuf;
 	struct lt_sys_extra *x = (struct lt_sys_extra *)(a->evbuf + LT_SYS_EXTRA_OFF);
 	const char *module = NULL, *base;
+	size_t n = sysrec__expand(in, *len, a->evbuf);
 
-	if (len < LT_SYS_STACK_OFF || in->nframes > LT_MAX_FRAMES)
+	if (!n)
 		return in;
-	if (len > LT_SYS_EVENT_LEN)
-		len = LT_SYS_EVENT_LEN;
-	memcpy(a->evbuf, in, len);
-	/* The record ends with the sample: never read past it. */
-	if (x->stack_words > (len - LT_SYS_STACK_OFF) / sizeof(__u64))
-		x->stack_words = (len - LT_SYS_STACK_OFF) / sizeof(__u64);
-	x->path[LT_PATH_LEN - 1] = 0;
+	*len = n;
 	fix_caller(a, e, x, &module);
 	/* ld.so's own mmap wrapper: the loader mapping a program, not the program's mapping. */
 	base = module ? strrchr(module, '/') : NULL;
@@ -423,11 +422,9 @@ static int handle_sample(void *ctx, void *data, size_t len)
 	if (len < sizeof(*e))
 		return 0;
 	if (e->flags & LT_F_SYS_EXTRA) {
-		e = fix_sys_event(a, e, len);
+		e = fix_sys_event(a, e, &len);
 		if (!e)
 			return 0;
-		if (len > LT_SYS_EVENT_LEN && e != data)
-			len = LT_SYS_EVENT_LEN; /* what fix_sys_event() copied */
 	}
 	switch (e->type) {
 	case LT_EV_EXEC_MAP:

@@ -3,7 +3,8 @@
  * fuzz_agg.c - libFuzzer harness for the event decoder and the aggregator.
  *
  * The input is a stream of records, each a 2-byte little-endian length and
- * that many bytes, fed to agg__on_event() as the ring buffer would; between
+ * that many bytes, fed to agg__on_event() as the ring buffer would (a syscall
+ * record laid out by sysrec__expand() first, as user/main.c does); between
  * records, the queries a report makes. Any record must be counted, tracked or
  * rejected, never crash or leak: ASan and UBSan watch.
  */
@@ -11,11 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "agg.h"
+#include "sysrec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct agg_limits lim = { .max_tracked = 64, .max_stacks = 16, .keep_exited = size & 1 };
-	_Alignas(8) uint8_t buf[LT_SYS_EVENT_LEN + 64];
+	_Alignas(8) uint8_t buf[LT_SYS_EVENT_LEN + 64], sys[LT_SYS_EVENT_LEN];
+	const struct lt_event *e;
 	struct agg_stack_info *v;
 	struct agg_proc_info *p;
 	struct agg *agg = agg__new(&lim);
@@ -33,8 +36,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len = sizeof(buf);
 		memcpy(buf, data + i, len);
 		i += len;
-		agg__prefetch(agg, (const struct lt_event *)buf, len);
-		agg__on_event(agg, (const struct lt_event *)buf, len);
+		e = (const struct lt_event *)buf;
+		if (len >= sizeof(*e) && (e->flags & LT_F_SYS_EXTRA) &&
+		    (n = sysrec__expand(buf, len, sys))) {
+			e = (const struct lt_event *)sys;
+			len = n;
+		}
+		agg__prefetch(agg, e, len);
+		agg__on_event(agg, e, len);
 		if (++k % 8 == 0) {
 			if (!agg__top_stacks(agg, 1000, k % 3, ~0u, 4, &v, &n))
 				free(v);
