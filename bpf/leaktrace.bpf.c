@@ -620,10 +620,13 @@ struct {
 	__type(value, __u32);
 } free_gen SEC(".maps");
 
+/* NULL with --every-event: nothing is held, so no count is read (an atomic add per free). */
 static __always_inline __u32 *free_gen_of(__u64 addr)
 {
 	__u32 k = (__u32)((addr * 0x9e3779b97f4a7c15ULL) >> (64 - FREE_GEN_BITS));
 
+	if (!hold_allocs)
+		return NULL;
 	return bpf_map_lookup_elem(&free_gen, &k);
 }
 
