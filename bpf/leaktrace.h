@@ -119,7 +119,8 @@ struct lt_event {
  * the event and its nframes frames; the first LT_SYS_WIRE_HDR bytes of this
  * struct; path_len bytes of path rounded up to 8; stack_words words of the
  * sample. The padding was two fifths of a 1.6 KiB record, and the cost of a
- * record is mostly its bytes (user/sysrec.c puts it back in place).
+ * record is mostly its bytes. user/sysrec.c puts the rest back in place; the
+ * sample is read where it is.
  */
 struct lt_sys_extra {
 	__u64 ip, sp, bp;

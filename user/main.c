@@ -244,7 +244,8 @@ static bool is_c_library(const char *module)
  * Frames from a frame-pointer walk over the sampled stack, starting at bp:
  * for a wrapper that reused %rbp, whose caller's %rbp CFI restored.
  */
-static int walk_sample(const struct lt_sys_extra *x, __u64 bp, __u64 *frames, int max, bool *cut)
+static int walk_sample(const struct lt_sys_extra *x, const __u64 *stack, __u64 bp,
+		       __u64 *frames, int max, bool *cut)
 {
 	__u64 i;
 	int n = 0;
@@ -252,12 +253,12 @@ static int walk_sample(const struct lt_sys_extra *x, __u64 bp, __u64 *frames, in
 	/* By index: a bp near 2^64 would wrap bp + 16 past any bound on addresses. */
 	while (n < max && bp >= x->sp && (bp - x->sp) / 8 + 2 <= x->stack_words && !(bp & 7)) {
 		i = (bp - x->sp) / 8;
-		if (x->stack[i + 1] < 4096 || x->stack[i + 1] >= 0x7ffffffff000ULL)
+		if (stack[i + 1] < 4096 || stack[i + 1] >= 0x7ffffffff000ULL)
 			break;
-		frames[n++] = x->stack[i + 1];
-		if (x->stack[i] <= bp)
+		frames[n++] = stack[i + 1];
+		if (stack[i] <= bp)
 			break;
-		bp = x->stack[i];
+		bp = stack[i];
 	}
 	/* It went on past the sample's end: a frame may lie there. */
 	*cut = n < max && !(bp & 7) && bp >= x->sp && bp - x->sp < (8ull << 20) &&
@@ -265,8 +266,9 @@ static int walk_sample(const struct lt_sys_extra *x, __u64 bp, __u64 *frames, in
 	return n;
 }
 
+/* stack: the x->stack_words words of the sample (in the ring: read, never copied). */
 static void fix_caller(struct app *a, struct lt_event *e, const struct lt_sys_extra *x,
-		       const char **module)
+		       const __u64 *stack, const char **module)
 {
 	__u64 pc = x->ip, sp = x->sp, bp = x->bp, ret = 0, caller_sp, walked[LT_MAX_FRAMES];
 	const char *mod;
@@ -280,7 +282,7 @@ static void fix_caller(struct app *a, struct lt_event *e, const struct lt_sys_ex
 		return;
 	/* Out of the C library: a wrapper may sit under another (fcntl -> fcntl64_nocancel). */
 	for (step = 0; step < 4; step++) {
-		err = symbolizer__unwind_step(a->sym, e->tgid, pc, sp, &bp, x->stack, x->sp,
+		err = symbolizer__unwind_step(a->sym, e->tgid, pc, sp, &bp, stack, x->sp,
 					      x->stack_words, &ret, &caller_sp);
 		if (err) {
 			/* The return address lay past a short sample, within a full one. */
@@ -316,7 +318,7 @@ static void fix_caller(struct app *a, struct lt_event *e, const struct lt_sys_ex
 	if (bp && x->alt_bp == bp && e->nframes > 1)
 		return;
 	/* Else walk on from the restored %rbp over the sampled stack. */
-	n = bp ? walk_sample(x, bp, walked, LT_MAX_FRAMES - 1, &cut) : 0;
+	n = bp ? walk_sample(x, stack, bp, walked, LT_MAX_FRAMES - 1, &cut) : 0;
 	/*
 	 * A chain followed through the sample (at least one frame) that goes on
 	 * past a short sample's end. Not a walk that starts past it: without
@@ -396,12 +398,13 @@ static const struct lt_event *fix_sys_event(struct app *a, const struct lt_event
 	struct lt_event *e = (struct lt_event *)a->evbuf;
 	struct lt_sys_extra *x = (struct lt_sys_extra *)(a->evbuf + LT_SYS_EXTRA_OFF);
 	const char *module = NULL, *base;
-	size_t n = sysrec__expand(in, *len, a->evbuf);
+	const __u64 *stack;
+	size_t n = sysrec__expand(in, *len, a->evbuf, &stack);
 
 	if (!n)
 		return in;
 	*len = n;
-	fix_caller(a, e, x, &module);
+	fix_caller(a, e, x, stack, &module);
 	/* ld.so's own mmap wrapper: the loader mapping a program, not the program's mapping. */
 	base = module ? strrchr(module, '/') : NULL;
 	if (e->type == LT_EV_MAP && base && !strncmp(base + 1, "ld-linux", 8))

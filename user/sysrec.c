@@ -5,13 +5,14 @@
 #include <string.h>
 #include "sysrec.h"
 
-size_t sysrec__expand(const void *in, size_t len, void *out)
+size_t sysrec__expand(const void *in, size_t len, void *out, const __u64 **sample)
 {
 	const struct lt_event *e = in;
 	const unsigned char *src = in;
 	struct lt_sys_extra *x = (struct lt_sys_extra *)((unsigned char *)out + LT_SYS_EXTRA_OFF);
 	size_t head, path, words;
 
+	*sample = NULL;
 	if (len < sizeof(*e) || e->nframes > LT_MAX_FRAMES)
 		return 0;
 	head = sizeof(*e) + e->nframes * sizeof(__u64);
@@ -40,7 +41,7 @@ size_t sysrec__expand(const void *in, size_t len, void *out)
 		words = x->stack_words;
 	if (words > LT_STACK_WORDS)
 		words = LT_STACK_WORDS;
-	memcpy(x->stack, src, words * sizeof(__u64));
+	*sample = words ? (const __u64 *)src : NULL;
 	x->stack_words = (__u32)words;
-	return LT_SYS_STACK_OFF + words * sizeof(__u64);
+	return LT_SYS_STACK_OFF;
 }

@@ -17,13 +17,15 @@
 
 /*
  * Lay the syscall record in (len bytes, as sent) out at out, which holds
- * LT_SYS_EVENT_LEN bytes: frames at frames[], the registers, path and sample
- * at LT_SYS_EXTRA_OFF. A record cut short keeps what it has whole: no path if
- * the path is cut, as many sample words as are there, and with no extra at all
- * stack_words 0 and an empty path. The path always ends with a NUL. Returns the
- * length of the laid-out record (LT_SYS_STACK_OFF + 8 * stack_words), or 0 if
- * in is not an event with its frames.
+ * LT_SYS_EVENT_LEN bytes: frames at frames[], the registers and the path at
+ * LT_SYS_EXTRA_OFF. The sample is not copied (most of it is never read, and
+ * reading a record another CPU wrote costs per line): *sample points at its
+ * stack_words words in in, 8-byte aligned if in is. A record cut short keeps
+ * what it has whole: no path if the path is cut, as many sample words as are
+ * there, and with no extra at all stack_words 0 and an empty path. The path
+ * always ends with a NUL. Returns the length of the laid-out record without
+ * its sample (LT_SYS_STACK_OFF), or 0 if in is not an event with its frames.
  */
-size_t sysrec__expand(const void *in, size_t len, void *out);
+size_t sysrec__expand(const void *in, size_t len, void *out, const __u64 **sample);
 
 #endif

@@ -19,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct agg_limits lim = { .max_tracked = 64, .max_stacks = 16, .keep_exited = size & 1 };
 	_Alignas(8) uint8_t buf[LT_SYS_EVENT_LEN + 64], sys[LT_SYS_EVENT_LEN];
 	const struct lt_event *e;
+	const __u64 *sample;
 	struct agg_stack_info *v;
 	struct agg_proc_info *p;
 	struct agg *agg = agg__new(&lim);
@@ -38,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		i += len;
 		e = (const struct lt_event *)buf;
 		if (len >= sizeof(*e) && (e->flags & LT_F_SYS_EXTRA) &&
-		    (n = sysrec__expand(buf, len, sys))) {
+		    (n = sysrec__expand(buf, len, sys, &sample))) {
 			e = (const struct lt_event *)sys;
 			len = n;
 		}

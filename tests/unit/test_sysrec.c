@@ -53,11 +53,12 @@ static void test_whole_record_lands_in_place(void)
 	size_t len = make_wire(3, "/etc/passwd", 20, 20), n;
 	struct lt_event *e = (struct lt_event *)out;
 	struct lt_sys_extra *x = out_x();
+	const __u64 *stack;
 
 	memset(out, 0x5a, sizeof(out));
-	n = sysrec__expand(wire, len, out);
+	n = sysrec__expand(wire, len, out, &stack);
 	ASSERT_EQ(len, sizeof(*e) + 3 * 8 + LT_SYS_WIRE_HDR + 16 + 20 * 8, "the wire record has no padding");
-	ASSERT_EQ(n, LT_SYS_STACK_OFF + 20 * 8, "laid-out length");
+	ASSERT_EQ(n, LT_SYS_STACK_OFF, "laid-out length: the sample stays in the record");
 	ASSERT_EQ(e->nframes, 3, "nframes");
 	ASSERT_EQ(e->addr, 3, "fd");
 	ASSERT_EQ(e->frames[2], 0x401102, "last frame");
@@ -68,73 +69,81 @@ static void test_whole_record_lands_in_place(void)
 	ASSERT_STREQ(x->path, "/etc/passwd", "path");
 	ASSERT_EQ(x->path[100], 0, "the rest of the path area is zero, not stale");
 	ASSERT_EQ(x->stack_words, 20, "stack_words");
-	ASSERT_EQ(x->stack[0], 0x1000, "first sample word");
-	ASSERT_EQ(x->stack[19], 0x1000 + 19, "last sample word");
+	ASSERT_EQ((const __u8 *)stack - wire, len - 20 * 8, "the sample is the record's last words");
+	ASSERT_EQ(stack[0], 0x1000, "first sample word");
+	ASSERT_EQ(stack[19], 0x1000 + 19, "last sample word");
 }
 
 static void test_no_path_full_sample(void)
 {
 	size_t len = make_wire(0, NULL, LT_STACK_WORDS, LT_STACK_WORDS), n;
 	struct lt_sys_extra *x = out_x();
+	const __u64 *stack;
 
 	memset(out, 0x5a, sizeof(out));
-	n = sysrec__expand(wire, len, out);
-	ASSERT_EQ(n, LT_SYS_EVENT_LEN, "a full sample fills the in-memory record");
+	n = sysrec__expand(wire, len, out, &stack);
+	ASSERT_EQ(n, LT_SYS_STACK_OFF, "laid-out length");
 	ASSERT_EQ(x->path[0], 0, "no path");
 	ASSERT_EQ(x->path_len, 0, "path_len");
-	ASSERT_EQ(x->stack[LT_STACK_WORDS - 1], 0x1000 + LT_STACK_WORDS - 1, "last word");
+	ASSERT_EQ(x->stack_words, LT_STACK_WORDS, "stack_words");
+	ASSERT_EQ(stack[LT_STACK_WORDS - 1], 0x1000 + LT_STACK_WORDS - 1, "last word");
 }
 
 /* Counts in the record are never trusted past its length. */
 static void test_cut_records_keep_what_is_whole(void)
 {
 	struct lt_sys_extra *x = out_x();
+	const __u64 *stack;
 	size_t len, n;
 
 	len = make_wire(2, "/tmp/x", 10, 10);
-	n = sysrec__expand(wire, len - 3 * 8 - 4, out);
+	n = sysrec__expand(wire, len - 3 * 8 - 4, out, &stack);
 	ASSERT_EQ(x->stack_words, 6, "the sample words that are there");
-	ASSERT_EQ(n, LT_SYS_STACK_OFF + 6 * 8, "length follows");
+	ASSERT_EQ(n, LT_SYS_STACK_OFF, "length");
+	ASSERT_EQ(stack[5], 0x1005, "last whole word");
 	ASSERT_STREQ(x->path, "/tmp/x", "path kept");
 
 	len = make_wire(2, "/tmp/x", 4, 100);
-	n = sysrec__expand(wire, len, out);
+	n = sysrec__expand(wire, len, out, &stack);
 	ASSERT_EQ(x->stack_words, 4, "stack_words claimed past the end");
 
 	len = make_wire(2, "/tmp/a-longer-path", 0, 0);
-	n = sysrec__expand(wire, len - 8, out);
+	n = sysrec__expand(wire, len - 8, out, &stack);
 	ASSERT_EQ(n, LT_SYS_STACK_OFF, "a cut path: no path, no sample");
 	ASSERT_EQ(x->path[0], 0, "no path");
 	ASSERT_EQ(x->stack_words, 0, "no sample");
+	ASSERT_TRUE(!stack, "no sample pointer");
 
 	len = make_wire(2, NULL, 0, 0);
-	n = sysrec__expand(wire, sizeof(struct lt_event) + 2 * 8 + 8, out);
+	n = sysrec__expand(wire, sizeof(struct lt_event) + 2 * 8 + 8, out, &stack);
 	ASSERT_EQ(n, LT_SYS_STACK_OFF, "registers cut: the event alone");
 	ASSERT_EQ(x->ip, 0, "no registers");
 	ASSERT_EQ(x->stack_words, 0, "no sample");
 	ASSERT_EQ(((struct lt_event *)out)->frames[1], 0x401101, "frames kept");
 
-	ASSERT_EQ(sysrec__expand(wire, sizeof(struct lt_event) + 8, out), 0, "frames cut");
-	ASSERT_EQ(sysrec__expand(wire, sizeof(struct lt_event) - 1, out), 0, "event cut");
+	ASSERT_EQ(sysrec__expand(wire, sizeof(struct lt_event) + 8, out, &stack), 0, "frames cut");
+	ASSERT_EQ(sysrec__expand(wire, sizeof(struct lt_event) - 1, out, &stack), 0, "event cut");
+	ASSERT_TRUE(!stack, "no sample pointer");
 }
 
 static void test_bad_counts(void)
 {
 	struct lt_event *e = (struct lt_event *)wire;
 	struct lt_sys_extra *x = out_x(), *wx;
+	const __u64 *stack;
 	size_t len;
 
 	len = make_wire(1, "/p", 4, 4);
 	e->nframes = LT_MAX_FRAMES + 1;
-	ASSERT_EQ(sysrec__expand(wire, len, out), 0, "nframes past LT_MAX_FRAMES");
+	ASSERT_EQ(sysrec__expand(wire, len, out, &stack), 0, "nframes past LT_MAX_FRAMES");
 
 	len = make_wire(1, "/p", 4, 4);
 	wx = (struct lt_sys_extra *)(wire + sizeof(*e) + 8);
 	wx->path_len = 12; /* not a multiple of 8 */
-	ASSERT_EQ(sysrec__expand(wire, len, out), LT_SYS_STACK_OFF, "odd path_len");
+	ASSERT_EQ(sysrec__expand(wire, len, out, &stack), LT_SYS_STACK_OFF, "odd path_len");
 	ASSERT_EQ(x->path[0], 0, "no path");
 	wx->path_len = LT_PATH_LEN + 8;
-	ASSERT_EQ(sysrec__expand(wire, sizeof(wire), out), LT_SYS_STACK_OFF, "path_len too long");
+	ASSERT_EQ(sysrec__expand(wire, sizeof(wire), out, &stack), LT_SYS_STACK_OFF, "path_len too long");
 	ASSERT_EQ(x->stack_words, 0, "no sample");
 
 	/* A path without its NUL still ends in one. */
@@ -142,7 +151,7 @@ static void test_bad_counts(void)
 	wx = (struct lt_sys_extra *)(wire + sizeof(*e));
 	wx->path_len = LT_PATH_LEN;
 	memset(wire + sizeof(*e) + LT_SYS_WIRE_HDR, 'a', LT_PATH_LEN);
-	ASSERT_EQ(sysrec__expand(wire, len + LT_PATH_LEN, out), LT_SYS_STACK_OFF, "whole path");
+	ASSERT_EQ(sysrec__expand(wire, len + LT_PATH_LEN, out, &stack), LT_SYS_STACK_OFF, "whole path");
 	ASSERT_EQ(strlen(x->path), LT_PATH_LEN - 1, "terminated");
 }
 
