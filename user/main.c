@@ -62,6 +62,16 @@ struct app {
 	__u64 alerts_failed;   /* --on-alert commands that could not be started */
 	__u64 slice_end;       /* the current pass over the ring buffer stops then */
 	unsigned slice_events; /* events handled in it */
+	/*
+	 * is_c_library() of the modules last asked about. Module names are
+	 * interned by the symbolizer and never freed while it lives, so the
+	 * pointer names the string: two string scans per syscall event were
+	 * ~10% of the consumer's time on an open loop.
+	 */
+	struct {
+		const char *module;
+		bool libc;
+	} libc_memo[4];
 };
 
 static __u64 now_mono(void)
@@ -225,13 +235,20 @@ static const char *socktype_name(unsigned type)
 	return NULL;
 }
 
-static bool is_c_library(const char *module)
+static bool is_c_library(struct app *a, const char *module)
 {
-	const char *base = strrchr(module, '/');
+	unsigned slot = (unsigned)(((uintptr_t)module >> 4) %
+				(sizeof(a->libc_memo) / sizeof(a->libc_memo[0])));
+	const char *base;
 
+	if (a->libc_memo[slot].module == module)
+		return a->libc_memo[slot].libc;
+	base = strrchr(module, '/');
 	base = base ? base + 1 : module;
-	return objects__is_libc(module) || !strncmp(base, "ld-linux", 8) ||
-	       !strncmp(base, "libpthread", 10);
+	a->libc_memo[slot].module = module;
+	a->libc_memo[slot].libc = objects__is_libc(module) || !strncmp(base, "ld-linux", 8) ||
+				  !strncmp(base, "libpthread", 10);
+	return a->libc_memo[slot].libc;
 }
 
 /*
@@ -278,7 +295,7 @@ static void fix_caller(struct app *a, struct lt_event *e, const struct lt_sys_ex
 	if (symbolizer__module(a->sym, e->tgid, x->ip, module) &&
 	    !symbolizer__snapshot(a->sym, e->tgid))
 		symbolizer__module(a->sym, e->tgid, x->ip, module);
-	if (!*module || !is_c_library(*module))
+	if (!*module || !is_c_library(a, *module))
 		return;
 	/* Out of the C library: a wrapper may sit under another (fcntl -> fcntl64_nocancel). */
 	for (step = 0; step < 4; step++) {
@@ -291,7 +308,7 @@ static void fix_caller(struct app *a, struct lt_event *e, const struct lt_sys_ex
 				a->stacks_cut++;
 			return;
 		}
-		if (symbolizer__module(a->sym, e->tgid, ret - 1, &mod) || !is_c_library(mod))
+		if (symbolizer__module(a->sym, e->tgid, ret - 1, &mod) || !is_c_library(a, mod))
 			break;
 		pc = ret - 1;
 		sp = caller_sp;
@@ -406,8 +423,8 @@ static const struct lt_event *fix_sys_event(struct app *a, const struct lt_event
 	*len = n;
 	fix_caller(a, e, x, stack, &module);
 	/* ld.so's own mmap wrapper: the loader mapping a program, not the program's mapping. */
-	base = module ? strrchr(module, '/') : NULL;
-	if (e->type == LT_EV_MAP && base && !strncmp(base + 1, "ld-linux", 8))
+	base = e->type == LT_EV_MAP && module ? strrchr(module, '/') : NULL;
+	if (base && !strncmp(base + 1, "ld-linux", 8))
 		return NULL;
 	if (e->type == LT_EV_FD_OPEN && (e->aux & 0xff) == LT_FD_SOCKET && !x->path[0])
 		describe_socket(e, x);
