@@ -146,8 +146,7 @@ struct lt_obj_key {
 
 /* Counters kept per CPU in the BPF "stats" array; user space sums them. */
 enum lt_stat {
-	LT_STAT_EVENTS = 0,     /* records written */
-	LT_STAT_LOST_EVENTS,    /* ring buffer full: record dropped */
+	LT_STAT_LOST_EVENTS = 0, /* ring buffer full: record dropped */
 	LT_STAT_LOST_STACKS,    /* record kept, frames may be missing: user space adds the
 				 * syscall events whose unwind ran past a short stack sample */
 	LT_STAT_INFLIGHT_FULL,  /* per-thread argument map full: call not traced */
