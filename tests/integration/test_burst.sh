@@ -5,10 +5,11 @@
 # (bpf/leaktrace.bpf.c, sys_ring_busy()), half the record's size.
 #
 # tests/progs/fdburst, pinned to one CPU, opens /dev/null 700 times keeping the
-# fds (burst_open) and 900 times closing each (churn_open), while leaktrace is
-# stopped (SIGSTOP). Its CPU's ring is 2 MiB: 1,600 records of 1.6 KiB would
-# not fit (2.6 MB), and some would be lost; with the shorter records after
-# the first quarter they do (1.7 MB). Exact: nothing lost; 700 fds held by
+# fds (burst_open) and 1,300 times closing each (churn_open), while leaktrace
+# is stopped (SIGSTOP). Its CPU's ring is 2 MiB: 2,000 open records of ~1.2 KiB
+# and 1,300 closes would not fit (2.5 MB), and some would be lost; with the
+# shorter records (~0.4 KiB) after the first quarter they do (1.3 MB). Exact:
+# nothing lost; 700 fds held by
 # burst_open, its caller main found through open()'s CFI although the sample
 # was short (burst_open alone without frame pointers); nothing left by
 # churn_open. Outer frames that lay past a short sample are missing from some
@@ -30,7 +31,7 @@ stopped() { [ "$(sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f1)" = T ]; }
 
 for b in fdburst fdburst-nofp; do
 	t="burst[$b]"
-	coproc FB { exec taskset -c 0 "$PROGS/$b" 700 900; }
+	coproc FB { exec taskset -c 0 "$PROGS/$b" 700 1300; }
 	read -r -t 10 -u "${FB[0]}" line
 	pid=${line#READY }
 	if [ -z "$pid" ] || [ "$pid" = "$line" ]; then

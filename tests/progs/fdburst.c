@@ -48,7 +48,7 @@ __attribute__((noinline)) static void churn_open(void)
 
 int main(int argc, char **argv)
 {
-	int keep = argc > 1 ? atoi(argv[1]) : 700, churn = argc > 2 ? atoi(argv[2]) : 900;
+	int keep = argc > 1 ? atoi(argv[1]) : 700, churn = argc > 2 ? atoi(argv[2]) : 1300;
 	int i, kept = 0;
 	sigset_t block, old;
 
