@@ -623,7 +623,7 @@ struct {
 	__type(value, __u32);
 } free_gen SEC(".maps");
 
-/* NULL with --every-event: nothing is held, so no count is read (an atomic add per free). */
+/* NULL when nothing is held (--every-event): no count is read (an atomic add per free). */
 static __always_inline __u32 *free_gen_of(__u64 addr)
 {
 	__u32 k = (__u32)((addr * 0x9e3779b97f4a7c15ULL) >> (64 - FREE_GEN_BITS));
@@ -1077,13 +1077,6 @@ static __always_inline void sys_extra(struct lt_event *e)
 }
 
 /*
- * A libc wrapper that reuses %rbp (open64 keeps the path there) leaves no
- * chain to walk at the syscall; it pushed the caller's %rbp on entry. Guess
- * that word: the first sampled word that points into the stack above itself.
- * User space checks the guess against the wrapper's CFI and keeps the frames
- * only if the CFI says the caller's %rbp was exactly that.
- */
-/*
  * The two words at user address at: from the sample when it holds them (the
  * same memory, read at the same time), else read (a helper call each, most
  * of what the guess below cost: ~150 ns per open() in glibc, ~10 links).
@@ -1103,6 +1096,13 @@ static __always_inline bool sys_pair(const struct lt_sys_extra *x, __u64 at, __u
 	return !bpf_probe_read_user(pair, 2 * sizeof(__u64), (void *)at);
 }
 
+/*
+ * A libc wrapper that reuses %rbp (open64 keeps the path there) leaves no
+ * chain to walk at the syscall; it pushed the caller's %rbp on entry. Guess
+ * that word: the first sampled word that points into the stack above itself.
+ * User space checks the guess against the wrapper's CFI and keeps the frames
+ * only if the CFI says the caller's %rbp was exactly that.
+ */
 static __always_inline void sys_walk_alt(struct lt_event *e, struct lt_sys_extra *x)
 {
 	__u64 v, v2, pair[2], cand = 0;
@@ -1184,15 +1184,10 @@ static __always_inline void sys_send(struct lt_event *e)
 	off = sizeof(*e) + frames;
 	/* Bounds the verifier sees at each copy (the optimiser drops repeated ones). */
 	barrier_var(off);
-	if (off > sizeof(*e) + LT_MAX_FRAMES * sizeof(__u64))
-		off = sizeof(*e);
 	barrier_var(path);
-	if (path > LT_PATH_LEN)
-		path = 0;
 	barrier_var(stack);
-	if (stack > LT_STACK_WORDS * sizeof(__u64))
-		stack = 0;
-	if (bpf_dynptr_write(&dp, 0, e, off, 0) ||
+	if (off > sizeof(*e) + LT_MAX_FRAMES * sizeof(__u64) || path > LT_PATH_LEN ||
+	    stack > LT_STACK_WORDS * sizeof(__u64) || bpf_dynptr_write(&dp, 0, e, off, 0) ||
 	    bpf_dynptr_write(&dp, off, x, LT_SYS_WIRE_HDR, 0) ||
 	    bpf_dynptr_write(&dp, off + LT_SYS_WIRE_HDR, x->path, path, 0) ||
 	    bpf_dynptr_write(&dp, off + LT_SYS_WIRE_HDR + path, x->stack, stack, 0)) {

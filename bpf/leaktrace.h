@@ -42,7 +42,8 @@ enum lt_ev_type {
 /* lt_event.flags */
 #define LT_F_STACK_LOST (1u << 0) /* stack capture failed: frames[] holds at most the caller */
 #define LT_F_CLOEXEC (1u << 1)    /* fd opened close-on-exec */
-#define LT_F_SYS_EXTRA (1u << 2)  /* a struct lt_sys_extra sits at LT_SYS_EXTRA_OFF */
+#define LT_F_SYS_EXTRA (1u << 2)  /* a struct lt_sys_extra follows (at LT_SYS_EXTRA_OFF
+				   * once user/sysrec.c has laid the record out) */
 #define LT_F_DUP (1u << 3)        /* FD_OPEN is a duplicate of fd old_addr: same kind and path */
 #define LT_F_AFTER_LOSS (1u << 4) /* events were lost (ring full) since the last event sent */
 #define LT_F_PAIR (1u << 5)       /* FD_OPEN of two fds, addr and old_addr (pipe, socketpair) */
@@ -125,7 +126,8 @@ struct lt_event {
 struct lt_sys_extra {
 	__u64 ip, sp, bp;
 	__u32 stack_words;           /* words of stack[] read, and sent */
-	__u32 path_len;              /* bytes of path[] sent: with its NUL, to a multiple of 8 */
+	__u32 path_len;              /* bytes of path[] read, its NUL included; as sent and
+				      * after user/sysrec.c: rounded up to 8 */
 	__u64 alt_bp;                /* bp's walk failed: frames[1..] were walked from this
 				      * word of the stack instead (a saved %rbp, a guess that
 				      * user space checks against the CFI); 0 if not */

@@ -91,7 +91,10 @@ struct agg_proc_info {
 struct agg *agg__new(const struct agg_limits *limits);
 void agg__free(struct agg *agg);
 
-/* Consume one ring-buffer record of len bytes. Returns AGG_R_* bits. */
+/*
+ * Consume one ring-buffer record of len bytes. Returns AGG_R_* bits. A
+ * syscall record (LT_F_SYS_EXTRA) must be laid out by sysrec__expand() first.
+ */
 unsigned agg__on_event(struct agg *agg, const struct lt_event *e, size_t len);
 
 /*

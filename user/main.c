@@ -421,7 +421,9 @@ static const struct lt_event *fix_sys_event(struct app *a, const struct lt_event
 	if (!n)
 		return in;
 	*len = n;
-	fix_caller(a, e, x, stack, &module);
+	/* Without its registers (a record cut short) there is nothing to unwind. */
+	if (x->ip || x->sp)
+		fix_caller(a, e, x, stack, &module);
 	/* ld.so's own mmap wrapper: the loader mapping a program, not the program's mapping. */
 	base = e->type == LT_EV_MAP && module ? strrchr(module, '/') : NULL;
 	if (base && !strncmp(base + 1, "ld-linux", 8))

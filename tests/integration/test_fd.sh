@@ -327,7 +327,7 @@ for b in fdleaky fdleaky-nofp; do
 		# Rings large enough that fdleaky's records never reach the mark past
 		# which syscall records carry a short stack sample (test_burst.sh
 		# covers that): the stacks here are checked frame by frame. fdleaky
-		# sends ~40k records of ~1.6 KiB (64 MiB); with 1 GiB the mark of
+		# sends ~40k records of ~1.2 KiB (48 MiB); with 1 GiB the mark of
 		# each of two CPUs' rings is at 128 MiB, out of reach even if the
 		# consumer read nothing until the end (under ASan it fell 32 MiB
 		# behind once: one lost stack). The rings are split over the online

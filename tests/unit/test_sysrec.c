@@ -107,6 +107,10 @@ static void test_cut_records_keep_what_is_whole(void)
 	n = sysrec__expand(wire, len, out, &stack);
 	ASSERT_EQ(x->stack_words, 4, "stack_words claimed past the end");
 
+	len = make_wire(0, NULL, LT_STACK_WORDS + 8, LT_STACK_WORDS + 8);
+	n = sysrec__expand(wire, len, out, &stack);
+	ASSERT_EQ(x->stack_words, LT_STACK_WORDS, "no more than a sample's words");
+
 	len = make_wire(2, "/tmp/a-longer-path", 0, 0);
 	n = sysrec__expand(wire, len - 8, out, &stack);
 	ASSERT_EQ(n, LT_SYS_STACK_OFF, "a cut path: no path, no sample");
