@@ -803,17 +803,21 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 	return 0;
 }
 
+/* Task t's held allocation goes out, if it has one (t: the current task or one switched out). */
+static __always_inline void held_flush_task(struct task_struct *t)
+{
+	struct inflight *cur = bpf_task_storage_get(&inflight, t, 0, 0);
+
+	if (cur)
+		held_flush(cur);
+}
+
 /* A thread leaving the CPU sends what it holds: it may sleep for hours. */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	struct inflight *cur;
-
-	if (probe_floor)
-		return 0;
-	cur = bpf_task_storage_get(&inflight, prev, 0, 0);
-	if (cur)
-		held_flush(cur);
+	if (!probe_floor)
+		held_flush_task(prev);
 	return 0;
 }
 
@@ -844,13 +848,8 @@ static __always_inline bool tick_in_user(struct bpf_perf_event_data *ctx)
 SEC("perf_event")
 int on_tick(struct bpf_perf_event_data *ctx)
 {
-	struct inflight *cur;
-
-	if (probe_floor || !tick_in_user(ctx))
-		return 0;
-	cur = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
-	if (cur)
-		held_flush(cur);
+	if (!probe_floor && tick_in_user(ctx))
+		held_flush_task(bpf_get_current_task_btf());
 	return 0;
 }
 

@@ -702,16 +702,23 @@ static __u32 site_slot(__u32 gen, __u32 kind, const struct lt_event *e)
 	       (SITE_SLOTS - 1);
 }
 
+/* The stack a site slot names (the index it holds, checked), or NULL. */
+static const struct stack *site_stack(const struct agg *agg, __u32 slot, __u32 *id)
+{
+	*id = agg->site[slot] - 1;
+	if (!agg->site[slot] || *id >= agg->stacks.n)
+		return NULL;
+	return stack_at(agg, *id);
+}
+
 /* The stack in e's site slot, if it has e's frames exactly. */
 static __u32 stack_cached(const struct agg *agg, const struct proc *p, __u32 kind,
 			  const struct lt_event *e, __u32 slot)
 {
-	__u32 id = agg->site[slot] - 1;
-	const struct stack *s;
+	__u32 id;
+	const struct stack *s = site_stack(agg, slot, &id);
 
-	if (!agg->site[slot] || id >= agg->stacks.n || !(s = stack_at(agg, id)))
-		return ID_NONE;
-	if (s->nframes != e->nframes || s->gen != p->gen || s->kind != kind || s->overflow ||
+	if (!s || s->nframes != e->nframes || s->gen != p->gen || s->kind != kind || s->overflow ||
 	    (e->nframes && memcmp(s->frames, e->frames, e->nframes * sizeof(*e->frames))))
 		return ID_NONE;
 	return id;
@@ -1811,11 +1818,9 @@ void agg__prefetch(const struct agg *agg, const struct lt_event *e, size_t len)
 	/* An allocation's stack, if its site slot names one: its header and first frames. */
 	if (e->type != LT_EV_FREE && e->nframes <= LT_MAX_FRAMES &&
 	    len >= sizeof(*e) + e->nframes * sizeof(e->frames[0])) {
-		__u32 id1 = agg->site[site_slot(p->gen, LT_KIND_MEM, e)];
-		const char *s = NULL;
+		__u32 id;
+		const char *s = (const char *)site_stack(agg, site_slot(p->gen, LT_KIND_MEM, e), &id);
 
-		if (id1 && id1 - 1 < agg->stacks.n)
-			s = (const char *)stack_at(agg, id1 - 1);
 		if (s) {
 			__builtin_prefetch(s);
 			__builtin_prefetch(s + 64);

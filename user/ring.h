@@ -30,8 +30,9 @@
  * margin covers only the store of that position still being on its way out
  * of the producer's CPU, and clocks of two CPUs apart. Records held back by
  * it are at most this recent; at a million syscall events a second (1.6 KiB
- * each, as they were then; ~1.2 now) 5 ms of them filled an 8 MiB ring. A record later than the margin is
- * handed out of order and counted (ring_set__reordered).
+ * each, as they were then; ~1.2 now) 5 ms of them filled an 8 MiB ring. A
+ * record later than the margin is handed out of order and counted
+ * (ring_set__reordered).
  */
 #define RING_MARGIN_NS (100 * 1000ull)
 
