@@ -27,6 +27,7 @@ const volatile __u32 max_frames = LT_MAX_FRAMES;
 const volatile __u64 wakeup_bytes = 1 << 20; /* wake the consumer past this much data in a ring */
 const volatile bool probe_floor = false;     /* benchmark: programs do nothing */
 const volatile bool hold_allocs = true;      /* hold a thread's last ALLOC back (struct inflight) */
+const volatile bool trace_rss = false;        /* kmem/rss_stat: the rss map is in use */
 
 /* The allocator functions; fn ids in struct inflight. */
 enum lt_fn {
@@ -921,7 +922,8 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	e->aux = BPF_CORE_READ(p, exit_code);
 	BPF_CORE_READ_STR_INTO(&e->comm, p, comm);
 	event_send(e, 0, true);
-	bpf_map_delete_elem(&rss, &tgid);
+	if (trace_rss)
+		bpf_map_delete_elem(&rss, &tgid);
 	/*
 	 * -p PID means that process: a later one given its pid is not traced
 	 * (the suite's churn once gave a traced storm's pid to another process,
@@ -1502,7 +1504,6 @@ int sys_exit_any(struct trace_event_raw_sys_exit *ctx)
 
 /* ---- resident set size: kmem/rss_stat, for growth of heaps that are not libc's ---- */
 
-const volatile bool trace_rss = false;
 const volatile __s64 rss_step = 1 << 20; /* report a process's RSS when it moved this much */
 
 SEC("tracepoint/kmem/rss_stat")

@@ -42,7 +42,7 @@ struct tracer {
 	struct ring_set *rings;
 	int *ring_fds; /* one ring per possible CPU */
 	size_t *ring_sizes;
-	int nrings;
+	int nrings, nrings_planned; /* made, to make */
 	ring_sample_fn on_sample;
 	ring_peek_fn on_peek;
 	void *ctx;
@@ -247,15 +247,84 @@ static int cpus_online(bool *on, int n)
  * A ring per possible CPU. --ringbuf-size is the budget of those online at
  * the start: each gets the largest power of two within its share, at least
  * a page (the kernel's smallest ring). A CPU offline then gets one page
- * (VMs often list far more possible CPUs than they run). Made before the
- * load: the first serves as the template of the BPF side's array of rings.
+ * (VMs often list far more possible CPUs than they run).
+ *
+ * The rings are made, installed in the BPF side's array and mapped by a
+ * thread while the main one loads the BPF object (ring_start, ring_finish):
+ * making them charges every page (3 ms per 16 MiB here) and the install
+ * waits for an RCU grace period (5-12 ms), both idle time for the verifier's
+ * 35 ms. The array is made here, before the load, with a one-page ring as
+ * its template: the verifier needs only the inner map's kind, and ringbuf
+ * slots may hold rings of any size.
  */
-static int ring_make(struct tracer *t, size_t total, size_t *each, char *err, size_t errlen)
+struct ring_job {
+	struct tracer *t;
+	int outer_fd;
+	int ret;
+	char err[160];
+	pthread_t th;
+	bool started;
+};
+
+/* The thread's half: make each ring, install them all, map them. */
+static void *ring_worker(void *arg)
 {
+	struct ring_job *j = arg;
+	struct tracer *t = j->t;
+	__u32 cpu, n = (__u32)t->nrings_planned, keys[n];
+	int fd;
+
+	while (t->nrings < t->nrings_planned) {
+		fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "lt_ring", 0, 0,
+				    t->ring_sizes[t->nrings], NULL);
+		if (fd < 0) {
+			j->ret = -errno;
+			snprintf(j->err, sizeof(j->err), "cannot make a %zu-byte ring buffer "
+				 "(CPU %d): %s", t->ring_sizes[t->nrings], t->nrings,
+				 strerror(-j->ret));
+			return NULL;
+		}
+		t->ring_fds[t->nrings++] = fd;
+	}
+	/*
+	 * Each update of a map of maps waits for an RCU grace period (8 ms
+	 * here): one per CPU made start-up grow with the CPU count. A batch
+	 * waited once on this kernel (16 rings: 11.7 ms, against 156 ms one
+	 * by one); where batches are refused, or a slot failed, each slot is
+	 * set on its own.
+	 */
+	for (cpu = 0; cpu < n; cpu++)
+		keys[cpu] = cpu;
+	if (bpf_map_update_batch(j->outer_fd, keys, t->ring_fds, &n, NULL) ||
+	    n != (__u32)t->nrings) {
+		for (cpu = 0; cpu < (__u32)t->nrings; cpu++) {
+			if (bpf_map_update_elem(j->outer_fd, &cpu, &t->ring_fds[cpu], 0)) {
+				j->ret = -errno;
+				snprintf(j->err, sizeof(j->err), "cannot install the ring buffer "
+					 "of CPU %u: %s", cpu, strerror(-j->ret));
+				return NULL;
+			}
+		}
+	}
+	j->ret = ring_set__new(t->ring_fds, t->ring_sizes, t->nrings,
+			       offsetof(struct lt_event, ts_ns), &t->rings);
+	if (j->ret)
+		snprintf(j->err, sizeof(j->err), "cannot map the ring buffers: %s",
+			 strerror(-j->ret));
+	return NULL;
+}
+
+/* Before the load: plan the sizes, make the array, start the thread. */
+static int ring_start(struct tracer *t, size_t total, size_t *each, struct ring_job *j,
+		      char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
 	size_t page = sysconf(_SC_PAGESIZE), size = page;
-	int n = libbpf_num_possible_cpus(), online, fd, ret;
+	int n = libbpf_num_possible_cpus(), online, i, tmpl, ret;
 	bool *on;
 
+	j->t = t;
+	j->outer_fd = -1;
 	if (n <= 0) {
 		set_err(err, errlen, "cannot count the possible CPUs: %s", strerror(-n));
 		return n < 0 ? n : -EINVAL;
@@ -271,57 +340,50 @@ static int ring_make(struct tracer *t, size_t total, size_t *each, char *err, si
 	online = cpus_online(on, n);
 	while (size * 2 <= total / online)
 		size *= 2;
-	while (t->nrings < n) {
-		t->ring_sizes[t->nrings] = on[t->nrings] ? size : page;
-		fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "lt_ring", 0, 0,
-				    t->ring_sizes[t->nrings], NULL);
-		if (fd < 0) {
-			ret = -errno;
-			set_err(err, errlen, "cannot make a %zu-byte ring buffer (CPU %d): %s",
-				t->ring_sizes[t->nrings], t->nrings, strerror(-ret));
-			free(on);
-			return ret;
-		}
-		t->ring_fds[t->nrings++] = fd;
-	}
+	for (i = 0; i < n; i++)
+		t->ring_sizes[i] = on[i] ? size : page;
 	free(on);
-	bpf_map__set_max_entries(t->skel->maps.rings, n);
-	bpf_map__set_inner_map_fd(t->skel->maps.rings, t->ring_fds[0]);
+	t->nrings_planned = n;
 	*each = size;
+
+	tmpl = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "lt_ring_tmpl", 0, 0, page, NULL);
+	if (tmpl < 0) {
+		ret = -errno;
+		set_err(err, errlen, "cannot make a ring buffer: %s", strerror(-ret));
+		return ret;
+	}
+	opts.inner_map_fd = tmpl;
+	j->outer_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "rings", sizeof(__u32),
+				     sizeof(__u32), n, &opts);
+	ret = j->outer_fd < 0 ? -errno : 0;
+	close(tmpl); /* the array keeps its description, not the map */
+	if (!ret)
+		ret = bpf_map__reuse_fd(t->skel->maps.rings, j->outer_fd);
+	if (ret) {
+		set_err(err, errlen, "cannot make the array of ring buffers: %s", strerror(-ret));
+		return ret;
+	}
+	j->started = !pthread_create(&j->th, NULL, ring_worker, j);
 	return 0;
 }
 
-/* After the load: the rings into the BPF side's array, and mapped for reading. */
-static int ring_install(struct tracer *t, char *err, size_t errlen)
+/*
+ * After the load: the thread's result (without a thread, its work done here).
+ * On a failure (want false): only waited for. Then once more does nothing.
+ */
+static int ring_finish(struct ring_job *j, bool want, char *err, size_t errlen)
 {
-	int fd = bpf_map__fd(t->skel->maps.rings), ret;
-	__u32 cpu, n = (__u32)t->nrings, keys[n];
-
-	/*
-	 * Each update of a map of maps waits for an RCU grace period (8 ms
-	 * here): one per CPU made start-up grow with the CPU count. A batch
-	 * waited once on this kernel (16 rings: 11.7 ms, against 156 ms one
-	 * by one); where batches are refused, or a slot failed, each slot is
-	 * set on its own.
-	 */
-	for (cpu = 0; cpu < n; cpu++)
-		keys[cpu] = cpu;
-	if (!bpf_map_update_batch(fd, keys, t->ring_fds, &n, NULL) && n == (__u32)t->nrings)
-		goto mapped;
-	for (cpu = 0; cpu < (__u32)t->nrings; cpu++) {
-		if (bpf_map_update_elem(fd, &cpu, &t->ring_fds[cpu], 0)) {
-			ret = -errno;
-			set_err(err, errlen, "cannot install the ring buffer of CPU %u: %s", cpu,
-				strerror(-ret));
-			return ret;
-		}
-	}
-mapped:
-	ret = ring_set__new(t->ring_fds, t->ring_sizes, t->nrings,
-			    offsetof(struct lt_event, ts_ns), &t->rings);
-	if (ret)
-		set_err(err, errlen, "cannot map the ring buffers: %s", strerror(-ret));
-	return ret;
+	if (j->outer_fd < 0)
+		return 0; /* not started, or finished */
+	if (j->started)
+		pthread_join(j->th, NULL);
+	else if (want)
+		ring_worker(j);
+	close(j->outer_fd); /* the skeleton holds its own */
+	j->outer_fd = -1;
+	if (j->ret && err)
+		set_err(err, errlen, "%s", j->err);
+	return j->ret;
 }
 
 /*
@@ -373,6 +435,7 @@ static void attach_ticks(struct tracer *t)
 int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, size_t errlen)
 {
 	struct tracer *t;
+	struct ring_job rj = {.outer_fd = -1};
 	size_t ring_size = 0;
 	bool hold;
 	int ret;
@@ -411,7 +474,12 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 	t->skel->rodata->trace_rss = cfg->trace_rss;
 	bpf_program__set_autoload(t->skel->progs.on_rss_stat, cfg->trace_rss);
 	t->skel->rodata->max_frames = cfg->max_frames;
-	ret = ring_make(t, cfg->ringbuf_size, &ring_size, err, errlen);
+	/* Unused maps at their smallest: a hash map allocates all its entries when made. */
+	if (!cfg->filter_pids)
+		bpf_map__set_max_entries(t->skel->maps.pids, 1);
+	if (!cfg->trace_rss)
+		bpf_map__set_max_entries(t->skel->maps.rss, 1);
+	ret = ring_start(t, cfg->ringbuf_size, &ring_size, &rj, err, errlen);
 	if (ret)
 		goto fail;
 	t->skel->rodata->wakeup_bytes = ring_size / 4;
@@ -425,7 +493,7 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 			load_hint(-ret));
 		goto fail;
 	}
-	ret = ring_install(t, err, errlen);
+	ret = ring_finish(&rj, true, err, errlen);
 	if (ret)
 		goto fail;
 	ret = ensure_tracefs(err, errlen);
@@ -468,6 +536,7 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 	*out = t;
 	return 0;
 fail:
+	ring_finish(&rj, false, NULL, 0);
 	tracer__free(t);
 	return ret < 0 ? ret : -EINVAL;
 }
