@@ -72,7 +72,7 @@ struct inflight {
  */
 struct rb_inner {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4096); /* user space gives a ring of its own as the template */
+	__uint(max_entries, 4096); /* user space makes the array itself (tracer.c ring_start) */
 };
 
 struct {

@@ -360,7 +360,9 @@ static int ring_start(struct tracer *t, size_t total, size_t *each, struct ring_
 	if (!ret)
 		ret = bpf_map__reuse_fd(t->skel->maps.rings, j->outer_fd);
 	if (ret) {
-		set_err(err, errlen, "cannot make the array of ring buffers: %s", strerror(-ret));
+		set_err(err, errlen, j->outer_fd < 0 ? "cannot make the array of ring buffers: %s"
+						     : "cannot give the BPF object its ring buffers: %s",
+			strerror(-ret));
 		return ret;
 	}
 	j->started = !pthread_create(&j->th, NULL, ring_worker, j);
