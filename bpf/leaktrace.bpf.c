@@ -434,32 +434,46 @@ static __always_inline void event_sent(bool marked, __u64 seq)
 		lost_seq_told = seq;
 }
 
+/* A record given up after its reservation (a failed write): never sent, counted as lost. */
+static __always_inline void ring_drop(struct bpf_dynptr *dp)
+{
+	bpf_ringbuf_discard_dynptr(dp, 0);
+	event_lost();
+}
+
+/* Room for len bytes in this CPU's ring, written through dp; false: none (counted as lost). */
+static __always_inline bool ring_reserve(__u64 len, bool urgent, struct bpf_dynptr *dp,
+					 __u64 *flags)
+{
+	void *ring = ring_pick(urgent, flags);
+
+	if (!ring)
+		return false;
+	if (bpf_ringbuf_reserve_dynptr(ring, len, 0, dp)) {
+		ring_drop(dp);
+		return false;
+	}
+	return true;
+}
+
 /* Returns the record's ts_ns, or 0 if it was not sent (counted as lost). */
 static __always_inline __u64 event_send(struct lt_event *e, __u32 frame_bytes, bool urgent)
 {
 	__u64 len = sizeof(*e) + frame_bytes, seq, flags;
 	struct bpf_dynptr dp;
 	bool marked;
-	void *ring = ring_pick(urgent, &flags);
 
-	if (!ring)
-		return 0;
 	if (len > LT_SYS_EVENT_LEN)
 		len = LT_SYS_EVENT_LEN;
-	if (bpf_ringbuf_reserve_dynptr(ring, len, 0, &dp)) {
-		bpf_ringbuf_discard_dynptr(&dp, 0);
-		event_lost();
+	if (!ring_reserve(len, urgent, &dp, &flags))
 		return 0;
-	}
 	marked = event_stamp(e, &seq);
 	/* A bound the verifier sees at the copy (the optimiser drops a repeated one). */
 	barrier_var(len);
 	if (len > LT_SYS_EVENT_LEN)
 		len = LT_SYS_EVENT_LEN;
 	if (bpf_dynptr_write(&dp, 0, e, len, 0)) {
-		/* Not expected (len fits the reservation): never send stale ring bytes. */
-		bpf_ringbuf_discard_dynptr(&dp, 0);
-		event_lost();
+		ring_drop(&dp); /* not expected: len fits the reservation */
 		return 0;
 	}
 	bpf_ringbuf_submit_dynptr(&dp, flags);
@@ -1164,7 +1178,6 @@ static __always_inline void sys_send(struct lt_event *e)
 	__u64 stack = x->stack_words * sizeof(__u64), off, len;
 	struct bpf_dynptr dp;
 	__u64 seq, flags;
-	void *ring;
 	bool marked;
 
 	if (frames > LT_MAX_FRAMES * sizeof(__u64))
@@ -1174,15 +1187,9 @@ static __always_inline void sys_send(struct lt_event *e)
 	if (stack > LT_STACK_WORDS * sizeof(__u64))
 		stack = LT_STACK_WORDS * sizeof(__u64);
 	x->path_len = path;
-	ring = ring_pick(false, &flags);
-	if (!ring)
-		return;
 	len = sizeof(*e) + frames + LT_SYS_WIRE_HDR + path + stack;
-	if (bpf_ringbuf_reserve_dynptr(ring, len, 0, &dp)) {
-		bpf_ringbuf_discard_dynptr(&dp, 0);
-		event_lost();
+	if (!ring_reserve(len, false, &dp, &flags))
 		return;
-	}
 	marked = event_stamp(e, &seq);
 	off = sizeof(*e) + frames;
 	/* Bounds the verifier sees at each copy (the optimiser drops repeated ones). */
@@ -1194,9 +1201,7 @@ static __always_inline void sys_send(struct lt_event *e)
 	    bpf_dynptr_write(&dp, off, x, LT_SYS_WIRE_HDR, 0) ||
 	    bpf_dynptr_write(&dp, off + LT_SYS_WIRE_HDR, x->path, path, 0) ||
 	    bpf_dynptr_write(&dp, off + LT_SYS_WIRE_HDR + path, x->stack, stack, 0)) {
-		/* Not expected (the pieces fill the reservation): never send stale ring bytes. */
-		bpf_ringbuf_discard_dynptr(&dp, 0);
-		event_lost();
+		ring_drop(&dp); /* not expected: the pieces fill the reservation */
 		return;
 	}
 	bpf_ringbuf_submit_dynptr(&dp, flags);

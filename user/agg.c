@@ -1791,13 +1791,13 @@ unsigned agg__on_event(struct agg *agg, const struct lt_event *e, size_t len)
 /*
  * The live-table slots an allocator record will look at: in a table of a
  * million blocks they are cache misses, and loading them while the records
- * before it are handled hides most of that (replay benchmark, before the
- * site table: 140 -> 113 ns per event with the home slot's line). Several lines: a probe for an absent key and a free's
- * backward shift run on to an empty slot, past the end of the home slot's
- * line more often than not (slots are 24 bytes; a cluster at half load is a
- * few slots long). Replay, 1M live, ns/event with 1, 2, 3, 4, 6 lines loaded:
- * 100, 80, 76, 75, 77. Only reads; a record that turns out not to need them
- * costs wasted loads.
+ * before it are handled hides most of that (replay benchmark, before the site
+ * table: 140 -> 113 ns per event with the home slot's line). Several lines: a
+ * probe for an absent key and a free's backward shift run on to an empty
+ * slot, past the end of the home slot's line more often than not (slots are
+ * 24 bytes; a cluster at half load is a few slots long). Replay, 1M live,
+ * ns/event with 1, 2, 3, 4, 6 lines loaded: 100, 80, 76, 75, 77. Only reads;
+ * a record that turns out not to need them costs wasted loads.
  */
 #define LIVE_PREFETCH_LINES 4
 
