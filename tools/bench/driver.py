@@ -14,6 +14,10 @@ repetitions, it measures ns per call under each configuration:
              matched in the kernel)
   memleak    memleak-bpfcc -p PID             (defaults; BCC; memory workloads only:
              it traces neither fds nor timers)
+  bpfstats   leaktrace -p PID with kernel.bpf_stats_enabled=1 during the timed run:
+             the run time of each of its BPF programs, per call of the workload (the
+             statistics add to every run, so its ns/call is not used for the ratios;
+             the figure is steadier than a difference of wall-clock times)
 
 A workload waits (sigwait) for SIGUSR1; the driver sends it once the tracer's
 probes are attached: "leaktrace: tracing" on leaktrace's stderr; for bpftrace
@@ -73,7 +77,7 @@ WORKLOADS = [
     ("open/close", "open-close", 1, 50000, False),
     ("timer_create/delete", "timer", 1, 50000, False),
 ]
-CONFIGS = ["untraced", "floor", "bpftrace", "leaktrace", "every", "memleak"]
+CONFIGS = ["untraced", "floor", "bpftrace", "leaktrace", "every", "memleak", "bpfstats"]
 ALLOC_FNS = ["malloc", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc",
              "memalign", "valloc", "pvalloc", "free"]
 # memleak-bpfcc through tools/bench/memleak.py: same tool, a binding bug fixed (see there)
@@ -369,7 +373,44 @@ EXTRA = {}
 
 
 def is_lt(cfg):
-    return cfg in ("floor", "leaktrace", "every") or cfg in EXTRA
+    return cfg in ("floor", "leaktrace", "every", "bpfstats") or cfg in EXTRA
+
+
+BPF_STATS = "/proc/sys/kernel/bpf_stats_enabled"
+
+
+def bpf_stats_set(value):
+    """Write kernel.bpf_stats_enabled; returns what it was."""
+    with open(BPF_STATS) as fh:
+        old = fh.read().strip()
+    with open(BPF_STATS, "w") as fh:
+        fh.write(value)
+    return old
+
+
+def prog_stats(pid):
+    """{program name: (runs, ns)} of the BPF programs pid holds (program and link fds)."""
+    ids = set()
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fdinfo"):
+            try:
+                with open(f"/proc/{pid}/fdinfo/{fd}") as fh:
+                    for line in fh:
+                        if line.startswith("prog_id:"):
+                            ids.add(int(line.split()[1]))
+            except (OSError, ValueError):
+                pass
+        out = subprocess.run(["bpftool", "prog", "show", "-j"], capture_output=True,
+                             text=True, timeout=20).stdout
+        progs = json.loads(out or "[]")
+    except (subprocess.SubprocessError, ValueError, OSError):
+        return {}
+    st = {}
+    for p in progs:
+        if p.get("id") in ids:
+            runs, ns = st.get(p.get("name", "?"), (0, 0))
+            st[p.get("name", "?")] = (runs + p.get("run_cnt", 0), ns + p.get("run_time_ns", 0))
+    return st
 
 
 def bpftrace_script(mode):
@@ -388,6 +429,7 @@ def run_trial(cfg, wl, args, tmp):
         env["LD_LIBRARY_PATH"] = os.path.dirname(LIBC)
     w = Proc([WL, mode, "-n", str(iters), "-t", str(threads), "-g"], env=env)
     tracer = None
+    stats_was = None
     try:
         _, m = w.wait_line(r"^READY (\d+)", 10, streams=("out",))
         if not m:
@@ -400,7 +442,7 @@ def run_trial(cfg, wl, args, tmp):
                 argv = EXTRA[cfg][:1] + ["-p", str(wpid)] + EXTRA[cfg][1:]
             else:
                 argv = [LT, "-p", str(wpid)] + {"floor": ["--probe-floor"], "leaktrace": [],
-                                                  "every": ["--every-event"]}[cfg]
+                                                  "every": ["--every-event"], "bpfstats": []}[cfg]
             tracer = Proc(argv, stdout_file=out)
             t = wait_file(out + ".err", "leaktrace: tracing", 120, tracer)
             if t is None:
@@ -443,6 +485,9 @@ def run_trial(cfg, wl, args, tmp):
             return res
         time.sleep(0.25)  # the consumer polls every 100 ms: let it take the warm-up's events
         tr0 = task_runtime_ns(tracer.pid) if tracer is not None else 0
+        if cfg == "bpfstats":
+            stats_was = bpf_stats_set("1")
+            st0 = prog_stats(tracer.pid)
         busy0, tb0 = cpu_busy_s(), now()
         os.kill(wpid, signal.SIGUSR1)  # timed run
         _, m = w.wait_line(r"^RESULT .*ns_per_call=([\d.]+)", args.workload_timeout,
@@ -453,6 +498,12 @@ def run_trial(cfg, wl, args, tmp):
             time.sleep(0.4)  # let the consumer drain the ring
         tr1 = task_runtime_ns(tracer.pid) if tracer is not None else 0
         busy1 = cpu_busy_s()
+        if stats_was is not None:
+            st1 = prog_stats(tracer.pid)
+            bpf_stats_set(stats_was)
+            stats_was = None
+            res["bpf_progs"] = {k: (v[0] - st0.get(k, (0, 0))[0], v[1] - st0.get(k, (0, 0))[1])
+                                for k, v in st1.items() if v[0] > st0.get(k, (0, 0))[0]}
         if tracer is not None and tr0 is not None and tr1 is not None:
             res["tracer_cpu_ns"] = tr1 - tr0
         if w.rusage is not None and tb1 - tb0 >= 0.2:  # /proc/stat counts in 10 ms ticks
@@ -476,6 +527,8 @@ def run_trial(cfg, wl, args, tmp):
         res["ok"] = True
         return res
     finally:
+        if stats_was is not None:
+            bpf_stats_set(stats_was)
         if tracer is not None and tracer.p.returncode is None:
             tracer.stop(signal.SIGINT, 30)
         if w.p.returncode is None:
@@ -769,6 +822,34 @@ def main():
         P("")
         P("BPF maps of leaktrace (bytes_memlock): " +
           ", ".join(f"{k} {v / 1048576:.1f} MiB" for k, v in sorted(maps.items(), key=lambda kv: -kv[1])) + ".")
+    bpf_rows = []
+    for wl in wls:
+        per = [t for t in trials if t["ok"] and t["workload"] == wl[0] and t["config"] == "bpfstats"
+               and t.get("bpf_progs") and t.get("calls")]
+        if not per:
+            continue
+        total = med([sum(v[1] for v in t["bpf_progs"].values()) / t["calls"] for t in per])
+        names = sorted({k for t in per for k in t["bpf_progs"]},
+                       key=lambda k: -med([t["bpf_progs"].get(k, (0, 0))[1] for t in per]))
+        progs = []
+        for k in names[:4]:
+            runs = med([t["bpf_progs"].get(k, (0, 0))[0] / t["calls"] for t in per])
+            ns = med([t["bpf_progs"][k][1] / t["bpf_progs"][k][0] for t in per
+                      if t["bpf_progs"].get(k, (0, 0))[0]])
+            progs.append(f"{k} {fmt(ns)} ns x {runs:.2f}")
+        bpf_rows.append(f"| {wl[0]} | {fmt(total)} | {', '.join(progs)} |")
+    if bpf_rows:
+        P("")
+        P("## leaktrace's BPF programs (configuration bpfstats: kernel.bpf_stats_enabled during the "
+          "timed run)")
+        P("")
+        P("Run time inside the programs, medians. The statistics themselves add ~10-20 ns to every "
+          "run and are counted in; the traps, the kernel's uprobe handling and what the programs do "
+          "to the caches are not.")
+        P("")
+        head("workload", "BPF ns per call", "programs (ns per run x runs per call)")
+        for r in bpf_rows:
+            P(r)
     P("")
     P("## Start-up and the peer")
     P("")

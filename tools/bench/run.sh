@@ -5,7 +5,7 @@
 # them to build/bench/results.md.
 #
 # Environment: BENCH_REPS (default 3), BENCH_SCALE (iterations x, default 1),
-# BENCH_CONFIGS (untraced,floor,bpftrace,leaktrace,memleak), BENCH_WORKLOADS
+# BENCH_CONFIGS (untraced,floor,bpftrace,leaktrace,every,memleak,bpfstats), BENCH_WORKLOADS
 # (modes: malloc-small,malloc-mixed,alloc-mix,open-close,timer), BENCH_NO_INSTALL=1
 # (do not apt-get install the peers), BENCH_QUIET_WAIT (s to wait for other tracers).
 # Arguments are passed to the driver (see driver.py --help).
