@@ -17,7 +17,7 @@ repetitions, it measures ns per call under each configuration:
   bpfstats   leaktrace -p PID with kernel.bpf_stats_enabled=1 during the timed run:
              the run time of each of its BPF programs, per call of the workload (the
              statistics add to every run, so its ns/call is not used for the ratios;
-             the figure is steadier than a difference of wall-clock times)
+             it says which program the added cost is in)
 
 A workload waits (sigwait) for SIGUSR1; the driver sends it once the tracer's
 probes are attached: "leaktrace: tracing" on leaktrace's stderr; for bpftrace
