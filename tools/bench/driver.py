@@ -190,19 +190,28 @@ def vm_hwm_kb(pid):
     return None
 
 
-def map_memlock(pid):
-    """Sum of bytes_memlock (bpftool map show) of the BPF maps pid holds fds of."""
+def fd_ids(pid, key):
+    """The ids (fdinfo line "key: id") of the BPF objects pid holds fds of; None if unreadable."""
     ids = set()
     try:
-        for fd in os.listdir(f"/proc/{pid}/fdinfo"):
-            try:
-                with open(f"/proc/{pid}/fdinfo/{fd}") as fh:
-                    for line in fh:
-                        if line.startswith("map_id:"):
-                            ids.add(int(line.split()[1]))
-            except (OSError, ValueError):
-                pass
+        fds = os.listdir(f"/proc/{pid}/fdinfo")
     except OSError:
+        return None
+    for fd in fds:
+        try:
+            with open(f"/proc/{pid}/fdinfo/{fd}") as fh:
+                for line in fh:
+                    if line.startswith(key + ":"):
+                        ids.add(int(line.split()[1]))
+        except (OSError, ValueError):
+            pass
+    return ids
+
+
+def map_memlock(pid):
+    """Sum of bytes_memlock (bpftool map show) of the BPF maps pid holds fds of."""
+    ids = fd_ids(pid, "map_id")
+    if ids is None:
         return None, {}
     try:
         maps = json.loads(subprocess.run(["bpftool", "map", "show", "-j"], capture_output=True,
@@ -390,16 +399,8 @@ def bpf_stats_set(value):
 
 def prog_stats(pid):
     """{program name: (runs, ns)} of the BPF programs pid holds (program and link fds)."""
-    ids = set()
+    ids = fd_ids(pid, "prog_id") or set()
     try:
-        for fd in os.listdir(f"/proc/{pid}/fdinfo"):
-            try:
-                with open(f"/proc/{pid}/fdinfo/{fd}") as fh:
-                    for line in fh:
-                        if line.startswith("prog_id:"):
-                            ids.add(int(line.split()[1]))
-            except (OSError, ValueError):
-                pass
         out = subprocess.run(["bpftool", "prog", "show", "-j"], capture_output=True,
                              text=True, timeout=20).stdout
         progs = json.loads(out or "[]")
