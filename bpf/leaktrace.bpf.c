@@ -635,7 +635,8 @@ int BPF_KPROBE(pvalloc_enter, __u64 size)
  * between CPUs. Hashed over the whole array (4,096 counts), a free on one CPU
  * mostly wrote a line the other CPU had written last: two threads freeing
  * their own blocks (malloc-mixed), 137 ns a free, 98 with no count at all.
- * The counts of 256 KiB of address space share a group of 256 (16 lines),
+ * The counts of 256 KiB of address space share a group of 256 (32 lines: an
+ * array map keeps its elements 8 bytes apart; 512 KiB in all),
  * groups placed by a hash of the region, a count within its group by a hash
  * of the address: threads that free what their own arena gave them write
  * lines of their own (103-117 ns). A count shared by two addresses only ever
