@@ -388,13 +388,14 @@ def is_lt(cfg):
 BPF_STATS = "/proc/sys/kernel/bpf_stats_enabled"
 
 
-def bpf_stats_set(value):
-    """Write kernel.bpf_stats_enabled; returns what it was."""
+def bpf_stats_get():
     with open(BPF_STATS) as fh:
-        old = fh.read().strip()
+        return fh.read().strip()
+
+
+def bpf_stats_set(value):
     with open(BPF_STATS, "w") as fh:
         fh.write(value)
-    return old
 
 
 def prog_stats(pid):
@@ -487,24 +488,34 @@ def run_trial(cfg, wl, args, tmp):
         time.sleep(0.25)  # the consumer polls every 100 ms: let it take the warm-up's events
         tr0 = task_runtime_ns(tracer.pid) if tracer is not None else 0
         if cfg == "bpfstats":
-            stats_was = bpf_stats_set("1")
+            # The counts only grow while the statistics are on: read before, and after
+            # they are off again, they bound the timed run alone.
             st0 = prog_stats(tracer.pid)
+            try:
+                stats_was = bpf_stats_get()
+                bpf_stats_set("1")
+            except OSError as e:
+                res["error"] = f"cannot turn kernel.bpf_stats_enabled on: {e}"
+                return res
         busy0, tb0 = cpu_busy_s(), now()
         os.kill(wpid, signal.SIGUSR1)  # timed run
         _, m = w.wait_line(r"^RESULT .*ns_per_call=([\d.]+)", args.workload_timeout,
                            streams=("out",))
+        if stats_was is not None:
+            try:
+                bpf_stats_set(stats_was)
+                stats_was = None
+            except OSError:
+                pass  # tried again, and reported, on the way out
+            st1 = prog_stats(tracer.pid)
+            res["bpf_progs"] = {k: (v[0] - st0.get(k, (0, 0))[0], v[1] - st0.get(k, (0, 0))[1])
+                                for k, v in st1.items() if v[0] > st0.get(k, (0, 0))[0]}
         tb1 = now()
         rc = w.wait(10)
         if tracer is not None and is_lt(cfg):
             time.sleep(0.4)  # let the consumer drain the ring
         tr1 = task_runtime_ns(tracer.pid) if tracer is not None else 0
         busy1 = cpu_busy_s()
-        if stats_was is not None:
-            st1 = prog_stats(tracer.pid)
-            bpf_stats_set(stats_was)
-            stats_was = None
-            res["bpf_progs"] = {k: (v[0] - st0.get(k, (0, 0))[0], v[1] - st0.get(k, (0, 0))[1])
-                                for k, v in st1.items() if v[0] > st0.get(k, (0, 0))[0]}
         if tracer is not None and tr0 is not None and tr1 is not None:
             res["tracer_cpu_ns"] = tr1 - tr0
         if w.rusage is not None and tb1 - tb0 >= 0.2:  # /proc/stat counts in 10 ms ticks
@@ -529,7 +540,10 @@ def run_trial(cfg, wl, args, tmp):
         return res
     finally:
         if stats_was is not None:
-            bpf_stats_set(stats_was)
+            try:
+                bpf_stats_set(stats_was)
+            except OSError as e:
+                log(f"bench: could not put kernel.bpf_stats_enabled back to {stats_was}: {e}")
         if tracer is not None and tracer.p.returncode is None:
             tracer.stop(signal.SIGINT, 30)
         if w.p.returncode is None:
@@ -704,7 +718,7 @@ def main():
                         + (f"  NOISY (others {res.get('other_busy', 0):.2f} CPUs)" if res["noisy"] else ""))
                 else:
                     log(f"bench: rep {rep + 1} {wl[0]} {cfg}: FAILED: {res.get('error', '?')}")
-                    if cfg in ("bpftrace", "memleak"):
+                    if cfg in ("bpftrace", "memleak", "bpfstats"):
                         unavailable[cfg] = res.get("error", "failed").splitlines()[0][:200]
                         log(f"bench: {cfg} cannot run here: skipped from now on")
     jf.close()
