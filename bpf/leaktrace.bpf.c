@@ -656,13 +656,14 @@ struct {
 /* NULL when nothing is held (--every-event): no count is read (an atomic add per free). */
 static __always_inline __u32 *free_gen_of(__u64 addr)
 {
-	__u64 region = (addr >> FREE_GEN_REGION_SHIFT) * 0x9e3779b97f4a7c15ULL;
-	__u32 k = (__u32)(region >> (64 - (FREE_GEN_BITS - FREE_GEN_GROUP_BITS)))
-			  << FREE_GEN_GROUP_BITS |
-		  (__u32)((addr * 0x9e3779b97f4a7c15ULL) >> (64 - FREE_GEN_GROUP_BITS));
+	__u64 region;
+	__u32 k;
 
 	if (!hold_allocs)
 		return NULL;
+	region = (addr >> FREE_GEN_REGION_SHIFT) * 0x9e3779b97f4a7c15ULL;
+	k = (__u32)(region >> (64 - (FREE_GEN_BITS - FREE_GEN_GROUP_BITS))) << FREE_GEN_GROUP_BITS |
+	    (__u32)((addr * 0x9e3779b97f4a7c15ULL) >> (64 - FREE_GEN_GROUP_BITS));
 	return bpf_map_lookup_elem(&free_gen, &k);
 }
 
