@@ -898,7 +898,7 @@ def main():
         P(f"| ns per event, filling to {fmt(replay.get('live'))} live | "
           f"{fmt(replay.get('fill_ns_per_event'), 1)} |")
         P(f"| tracer bytes per live allocation (agg__mem_bytes / live) | {fmt(replay.get('bytes_per_live'), 1)} |")
-        P(f"| malloc'd bytes per live allocation (mallinfo2) | {fmt(replay.get('malloc_bytes_per_live'), 1)} |")
+        P(f"| resident bytes per live allocation (RSS growth less the generator's lists) | {fmt(replay.get('resident_bytes_per_live'), 1)} |")
         P(f"| RSS growth of the replay process | {fmt(replay.get('rss_growth_kb', 0) / 1024, 1, ' MiB')} |")
     else:
         P("replay did not run")
