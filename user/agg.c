@@ -254,7 +254,7 @@ struct pslot {
 struct agg {
 	struct agg_limits lim;
 	struct agg_stats st; /* counters; live is kept exact here too */
-	size_t mem;	     /* bytes we malloc()ed and still hold */
+	size_t mem;	     /* bytes we allocated or mapped and still hold */
 
 	struct pslot *pidx;
 	__u32 pcap, pshift, nprocs;
@@ -286,7 +286,7 @@ static struct gone *gone_slot(struct agg *agg, __u32 tgid)
 	return &agg->gone[hash_fmix(tgid) & (GONE_SLOTS - 1)];
 }
 
-/* ---- memory accounting: everything we hold goes through these ---- */
+/* ---- memory accounting: everything we hold goes through these (and ltab_alloc) ---- */
 
 static void *mem_alloc(struct agg *agg, size_t size)
 {
@@ -1034,9 +1034,12 @@ static struct live *tab_track(struct agg *agg, struct proc *p, __u32 kind, const
 	/*
 	 * Room first, so that one probe finds the key or the empty slot where
 	 * it goes (replay, 1M live: one probe of the table fewer per
-	 * allocation). A key found live is replaced: the room was not needed.
+	 * allocation). A key found live is replaced: the room was not needed
+	 * (a table at the 3/4 mark then grows one insert early). At the
+	 * tracking limit no room is made: a process gets no table it would
+	 * keep empty.
 	 */
-	bool room = !ltab_reserve(agg, t);
+	bool room = !tracked_full(agg) && !ltab_reserve(agg, t);
 	struct live *s = t->cap ? ltab_probe(t, key) : NULL;
 	bool big = false;
 	int stack;

@@ -526,7 +526,7 @@ def run_trial(cfg, wl, args, tmp):
             return res
         line = [l for _, s, l in w.lines if l.startswith("RESULT")][0]
         res.update({k: float(v) if "." in v else int(v)
-                    for k, v in re.findall(r"(\w+)=([\d.]+)", line)})
+                    for k, v in re.findall(r"(\w+)=(-?[\d.]+)", line)})
         if tracer is not None:
             res["hwm_kb"] = vm_hwm_kb(tracer.pid)
             tracer.stop(signal.SIGINT, 40)
@@ -732,7 +732,7 @@ def main():
         d = {}
         for line in r.stdout.splitlines():
             if line.startswith("REPLAY"):
-                d.update({k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", line)})
+                d.update({k: float(v) for k, v in re.findall(r"(\w+)=(-?[\d.]+)", line)})
         rp.append(d)
     for k in rp[0] if rp else []:
         replay[k] = med([d.get(k) for d in rp])

@@ -359,6 +359,9 @@ int main(int argc, char **argv)
 		 * Cross-check of agg's own accounting: what became resident,
 		 * less the generator's lists of freed addresses (large live
 		 * tables are mapped by agg itself, so mallinfo misses them).
+		 * Approximate: the lists count at their capacity, and heap
+		 * that malloc keeps after agg freed it (old small tables)
+		 * counts as agg's. Small runs (-l) can read below zero.
 		 */
 		long resident = (rss_after - rss_before) * 1024 -
 				(long)freed_lists_bytes(procs, nprocs);
