@@ -93,7 +93,7 @@ _Static_assert(LT_FD__MAX <= 16, "fd kind must fit FD_KIND_MASK");
 _Static_assert(sizeof(struct live) == 24, "live slots are the per-allocation cost");
 
 struct ltab {
-	struct live *slots;
+	struct live *slots; /* ltab_alloc(): mapped from LTAB_HUGE_CAP slots on; ltab_free() */
 	__u32 cap; /* 0 or a power of two >= LTAB_MIN_CAP */
 	__u32 n;
 	__u32 shift; /* 64 - log2(cap) */
@@ -286,7 +286,7 @@ static struct gone *gone_slot(struct agg *agg, __u32 tgid)
 	return &agg->gone[hash_fmix(tgid) & (GONE_SLOTS - 1)];
 }
 
-/* ---- memory accounting: everything we hold goes through these (and ltab_alloc) ---- */
+/* ---- memory accounting: everything we hold goes through these (and ltab_alloc/free) ---- */
 
 static void *mem_alloc(struct agg *agg, size_t size)
 {
@@ -327,11 +327,11 @@ static void mem_free(struct agg *agg, void *p, size_t size)
 
 /*
  * Tables of LTAB_HUGE_CAP slots or more (3 MiB) are mapped on their own,
- * aligned to 2 MiB, and their whole 2 MiB pages asked for transparent huge
- * pages: in tables of a million blocks nearly every lookup missed the TLB as
- * well as the cache (replay, 1M live in 16 processes: 75 -> 72 ns per event).
- * Where THP is off the advice does nothing; no page is faulted in that a
- * 4 KiB one would not be.
+ * aligned to 2 MiB, with MADV_HUGEPAGE on the whole 2 MiB pages they span:
+ * in tables of a million blocks nearly every lookup missed the TLB as well as
+ * the cache (replay, 1M live in 16 processes: -2.5 ns per event of ~75).
+ * Where THP is off the advice does nothing; ltab_resize() writes every slot
+ * at once anyway, so a huge page faults in nothing 4 KiB pages would not.
  */
 #define LTAB_HUGE_CAP (1u << 17)
 #define HUGE_PAGE     ((size_t)2 << 20)
@@ -351,8 +351,7 @@ static struct live *ltab_alloc(struct agg *agg, __u32 cap)
 	head = (size_t)(p - map);
 	if (head)
 		munmap(map, head);
-	if (HUGE_PAGE - head)
-		munmap(p + size, HUGE_PAGE - head);
+	munmap(p + size, HUGE_PAGE - head); /* head < HUGE_PAGE: never empty */
 	madvise(p, size & ~(HUGE_PAGE - 1), MADV_HUGEPAGE); /* failing it changes nothing */
 	agg->mem += size;
 	return (struct live *)p;
@@ -1390,7 +1389,7 @@ static void proc_verify(struct agg *agg, struct proc *p, __u64 ts, unsigned *res
 	*res |= AGG_R_NEW_PROC | AGG_R_REPLACED;
 }
 
-/* proc_get() past its common case: apart from the hot path, which it keeps small. */
+/* proc_get()'s uncommon cases, out of line so that the inlined fast path stays small. */
 static __attribute__((noinline)) struct proc *proc_get_slow(struct agg *agg, struct proc *p,
 							     __u32 tgid, __u64 ts, unsigned *res)
 {
@@ -1762,7 +1761,10 @@ static bool event_valid(const struct lt_event *e, size_t len)
 	       e->type < LT_EV__MAX;
 }
 
-/* Events were lost before e: check each process's pid again, at most once a second. */
+/*
+ * A loss was seen (flagged on e, or still pending): bump loss_gen, at most once a
+ * second of event time, so that each process's pid is checked again.
+ */
 static void loss_note(struct agg *agg, const struct lt_event *e)
 {
 	if (e->flags & LT_F_AFTER_LOSS)
