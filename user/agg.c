@@ -14,7 +14,8 @@
  * - live tables are open addressing with linear probing and backward-shift
  *   deletion (no tombstones: lookups do not slow down under churn), 24-byte
  *   slots kept between 3/8 and 3/4 full, shrunk below 1/8 full; one slot per
- *   live block is 32..64 bytes;
+ *   live block is 32..64 bytes; an allocation probes its table once; tables
+ *   of 3 MiB or more lie on 2 MiB pages (transparent huge pages, where on);
  * - tables are per process: exec and exit drop a process's state in time
  *   proportional to what it holds, not to the whole host;
  * - stacks are interned once (frames hashed once per allocation); a stack that
