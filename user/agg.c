@@ -399,22 +399,6 @@ static void ltab_destroy(struct agg *agg, struct ltab *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static struct live *ltab_find(const struct ltab *t, __u64 key)
-{
-	__u32 mask = t->cap - 1, i;
-
-	if (!t->n)
-		return NULL;
-	for (i = hash_shift(key, t->shift);; i = (i + 1) & mask) {
-		struct live *s = &t->slots[i];
-
-		if (s->meta == LIVE_EMPTY)
-			return NULL;
-		if (s->key == key)
-			return s;
-	}
-}
-
 /* The slot holding key, or the empty slot that ends its probe run; cap > 0. */
 static struct live *ltab_probe(const struct ltab *t, __u64 key)
 {
@@ -426,6 +410,16 @@ static struct live *ltab_probe(const struct ltab *t, __u64 key)
 		if (s->meta == LIVE_EMPTY || s->key == key)
 			return s;
 	}
+}
+
+static struct live *ltab_find(const struct ltab *t, __u64 key)
+{
+	struct live *s;
+
+	if (!t->n)
+		return NULL;
+	s = ltab_probe(t, key);
+	return s->meta == LIVE_EMPTY ? NULL : s;
 }
 
 /* Make room for one more entry. Past 3/4 full probing gets long, but if
@@ -1056,10 +1050,10 @@ static struct live *tab_track(struct agg *agg, struct proc *p, __u32 kind, const
 		}
 		live_release(agg, p, kind, s);
 		ltab_del_at(t, (__u32)(s - t->slots));
-		room = true;
+		room = !tracked_full(agg); /* one slot fewer: no growth needed */
 		s = ltab_probe(t, key);
 	}
-	if (!room || tracked_full(agg))
+	if (!room)
 		goto untracked;
 	if (kind == LT_KIND_MEM && bytes >= LIVE_VAL_MAX) {
 		if (big_add(agg, p, key, bytes))
@@ -1263,18 +1257,24 @@ static int pidx_resize(struct agg *agg, __u32 cap)
 	return 0;
 }
 
-static struct proc *proc_lookup(const struct agg *agg, __u32 tgid)
+/* The process at tgid by the index alone (agg->last not looked at). */
+static struct proc *proc_index(const struct agg *agg, __u32 tgid)
 {
 	__u32 mask = agg->pcap - 1, i;
 
-	if (agg->last && agg->last->tgid == tgid)
-		return agg->last;
 	if (!agg->nprocs)
 		return NULL;
 	for (i = hash_shift(tgid, agg->pshift); agg->pidx[i].p; i = (i + 1) & mask)
 		if (agg->pidx[i].tgid == tgid)
 			return agg->pidx[i].p;
 	return NULL;
+}
+
+static struct proc *proc_lookup(const struct agg *agg, __u32 tgid)
+{
+	if (agg->last && agg->last->tgid == tgid)
+		return agg->last;
+	return proc_index(agg, tgid);
 }
 
 static struct proc *proc_find(struct agg *agg, __u32 tgid)
@@ -1417,8 +1417,8 @@ static inline struct proc *proc_get(struct agg *agg, __u32 tgid, __u64 ts, unsig
 {
 	struct proc *p = agg->last;
 
-	if (!p || p->tgid != tgid)
-		p = proc_find(agg, tgid);
+	if ((!p || p->tgid != tgid) && (p = proc_index(agg, tgid)))
+		agg->last = p;
 	/* Nearly always: known, alive, and checked since the last loss. */
 	if (__builtin_expect(p && !p->exited && p->loss_gen == agg->loss_gen, 1))
 		return p;

@@ -1155,6 +1155,7 @@ static void test_max_tracked_counts_untracked(void)
 	struct agg *a = agg__new(&lim);
 	struct agg_proc_info pi;
 	struct agg_stats st;
+	size_t mem;
 
 	send_alloc(a, 100, 0x1000, 10, 1, 1);
 	send_alloc(a, 100, 0x2000, 20, 1, 1);
@@ -1182,6 +1183,12 @@ static void test_max_tracked_counts_untracked(void)
 	ASSERT_EQ(st.live, 3, "live");
 	ASSERT_TRUE(proc_of(a, 100, &pi), "listed");
 	ASSERT_EQ(pi.mem_bytes, 20 + 33 + 50, "mem_bytes");
+
+	/* at the limit a kind with no table yet gets none: nothing could go in it */
+	mem = agg__mem_bytes(a);
+	send_timer_create(a, 100, 7, 1);
+	ASSERT_EQ(stats_of(a).untracked, 4, "timer untracked at the limit");
+	ASSERT_EQ(agg__mem_bytes(a), mem, "no table made for it");
 	agg__free(a);
 }
 

@@ -510,6 +510,9 @@ def run_trial(cfg, wl, args, tmp):
             st1 = prog_stats(tracer.pid)
             res["bpf_progs"] = {k: (v[0] - st0.get(k, (0, 0))[0], v[1] - st0.get(k, (0, 0))[1])
                                 for k, v in st1.items() if v[0] > st0.get(k, (0, 0))[0]}
+            if not res["bpf_progs"]:
+                res["error"] = "no BPF program run counted (bpftool prog show, fdinfo prog_id)"
+                return res
         tb1 = now()
         rc = w.wait(10)
         if tracer is not None and is_lt(cfg):
