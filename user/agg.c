@@ -46,6 +46,16 @@
 #define GOLDEN	0x9e3779b97f4a7c15ull
 #define ID_NONE UINT32_MAX
 
+/*
+ * The steps of the mem path (an allocation or a free: nearly every event) are
+ * inlined into agg__on_event() whatever the compiler's size limits say, and
+ * its rare branches (a table to grow, a stack to create, an unknown free) are
+ * kept out of line so that they do not crowd it: replay, 10k live, 520 -> 446
+ * instructions per event (the generator's ~180 included); 1M live 67 -> 63 ns.
+ */
+#define HOT  static inline __attribute__((always_inline))
+#define COLD static __attribute__((noinline))
+
 /* After lost events, processes are checked for a replaced pid at most this often. */
 #define AGG_LOSS_CHECK_NS 1000000000ull
 
@@ -400,19 +410,19 @@ static void ltab_destroy(struct agg *agg, struct ltab *t)
 }
 
 /* The slot holding key, or the empty slot that ends its probe run; cap > 0. */
-static struct live *ltab_probe(const struct ltab *t, __u64 key)
+HOT struct live *ltab_probe(const struct ltab *t, __u64 key)
 {
-	__u32 mask = t->cap - 1, i;
+	struct live *s = &t->slots[hash_shift(key, t->shift)], *end = t->slots + t->cap;
 
-	for (i = hash_shift(key, t->shift);; i = (i + 1) & mask) {
-		struct live *s = &t->slots[i];
-
+	for (;;) {
 		if (s->meta == LIVE_EMPTY || s->key == key)
 			return s;
+		if (++s == end)
+			s = t->slots;
 	}
 }
 
-static struct live *ltab_find(const struct ltab *t, __u64 key)
+HOT struct live *ltab_find(const struct ltab *t, __u64 key)
 {
 	struct live *s;
 
@@ -422,18 +432,24 @@ static struct live *ltab_find(const struct ltab *t, __u64 key)
 	return s->meta == LIVE_EMPTY ? NULL : s;
 }
 
-/* Make room for one more entry. Past 3/4 full probing gets long, but if
- * growing fails we still insert while one empty slot remains to end probes.
- */
-static int ltab_reserve(struct agg *agg, struct ltab *t)
+/* ltab_reserve() when the table is 3/4 full or has no slots yet. */
+COLD int ltab_grow(struct agg *agg, struct ltab *t)
 {
 	if (!t->cap)
 		return ltab_resize(agg, t, LTAB_MIN_CAP);
-	if ((__u64)(t->n + 1) * 4 <= (__u64)t->cap * 3)
-		return 0;
 	if (t->cap <= UINT32_MAX / 2 && !ltab_resize(agg, t, t->cap * 2))
 		return 0;
 	return t->n + 1 < t->cap ? 0 : -ENOMEM;
+}
+
+/* Make room for one more entry. Past 3/4 full probing gets long, but if
+ * growing fails we still insert while one empty slot remains to end probes.
+ */
+HOT int ltab_reserve(struct agg *agg, struct ltab *t)
+{
+	if (__builtin_expect((__u64)(t->n + 1) * 4 <= (__u64)t->cap * 3, 1))
+		return 0;
+	return ltab_grow(agg, t);
 }
 
 /*
@@ -441,7 +457,7 @@ static int ltab_reserve(struct agg *agg, struct ltab *t)
  * when the hole lies between their home and where they sit. The hole may then
  * hold an entry that was after it, which scans must look at again.
  */
-static void ltab_del_at(struct ltab *t, __u32 i)
+HOT void ltab_del_at(struct ltab *t, __u32 i)
 {
 	__u32 mask = t->cap - 1, j = i;
 
@@ -627,7 +643,7 @@ static __u32 stack_find(const struct agg *agg, __u32 h, __u32 gen, __u32 kind, b
 	return ID_NONE;
 }
 
-static void idle_push(struct agg *agg, __u32 id, struct stack *s)
+COLD void idle_push(struct agg *agg, __u32 id, struct stack *s)
 {
 	s->idle_prev = agg->idle_tail;
 	s->idle_next = ID_NONE;
@@ -639,7 +655,7 @@ static void idle_push(struct agg *agg, __u32 id, struct stack *s)
 	agg->nidle++;
 }
 
-static void idle_unlink(struct agg *agg, struct stack *s)
+COLD void idle_unlink(struct agg *agg, struct stack *s)
 {
 	if (s->idle_prev != ID_NONE)
 		stack_at(agg, s->idle_prev)->idle_next = s->idle_next;
@@ -652,7 +668,7 @@ static void idle_unlink(struct agg *agg, struct stack *s)
 	agg->nidle--;
 }
 
-static void stack_charge(struct agg *agg, __u32 id, __u64 bytes)
+HOT void stack_charge(struct agg *agg, __u32 id, __u64 bytes)
 {
 	struct stack *s = stack_at(agg, id);
 
@@ -665,7 +681,7 @@ static void stack_charge(struct agg *agg, __u32 id, __u64 bytes)
 	s->bytes += bytes;
 }
 
-static void stack_uncharge(struct agg *agg, __u32 id, __u64 bytes)
+HOT void stack_uncharge(struct agg *agg, __u32 id, __u64 bytes)
 {
 	struct stack *s = stack_at(agg, id);
 
@@ -735,7 +751,7 @@ err_free:
 	return err;
 }
 
-static __u32 site_slot(__u32 gen, __u32 kind, const struct lt_event *e)
+HOT __u32 site_slot(__u32 gen, __u32 kind, const struct lt_event *e)
 {
 	__u64 f0 = e->nframes ? e->frames[0] : 0;
 
@@ -744,7 +760,7 @@ static __u32 site_slot(__u32 gen, __u32 kind, const struct lt_event *e)
 }
 
 /* The stack a site slot names (the index it holds, checked), or NULL. */
-static const struct stack *site_stack(const struct agg *agg, __u32 slot, __u32 *id)
+HOT const struct stack *site_stack(const struct agg *agg, __u32 slot, __u32 *id)
 {
 	*id = agg->site[slot] - 1;
 	if (!agg->site[slot] || *id >= agg->stacks.n)
@@ -753,7 +769,7 @@ static const struct stack *site_stack(const struct agg *agg, __u32 slot, __u32 *
 }
 
 /* The stack in e's site slot, if it has e's frames exactly. */
-static __u32 stack_cached(const struct agg *agg, const struct proc *p, __u32 kind,
+HOT __u32 stack_cached(const struct agg *agg, const struct proc *p, __u32 kind,
 			  const struct lt_event *e, __u32 slot)
 {
 	__u32 id;
@@ -766,14 +782,15 @@ static __u32 stack_cached(const struct agg *agg, const struct proc *p, __u32 kin
 }
 
 /*
- * The stack a new resource is charged to. Past max_stacks, a stack not
- * holding anything already is replaced by one zero-frame overflow stack per
- * (process, kind); idle stacks do not count against the limit.
+ * stack_resolve() when the site slot named no stack with e's frames (id is
+ * ID_NONE) or one that holds nothing. Past max_stacks, a stack not holding
+ * anything already is replaced by one zero-frame overflow stack per (process,
+ * kind); idle stacks do not count against the limit.
  */
-static int stack_resolve(struct agg *agg, const struct proc *p, __u32 kind,
-			 const struct lt_event *e, unsigned *res)
+COLD int stack_resolve_slow(struct agg *agg, const struct proc *p, __u32 kind,
+			    const struct lt_event *e, __u32 slot, __u32 id, unsigned *res)
 {
-	__u32 h = 0, slot = site_slot(p->gen, kind, e), id = stack_cached(agg, p, kind, e, slot);
+	__u32 h = 0;
 	int ret;
 
 	/* Not the hot one: then h is set wherever it is used below. */
@@ -804,6 +821,18 @@ static int stack_resolve(struct agg *agg, const struct proc *p, __u32 kind,
 found:
 	agg->site[slot] = id + 1;
 	return (int)id;
+}
+
+/* The stack a new resource is charged to: its index, or a negative errno. */
+HOT int stack_resolve(struct agg *agg, const struct proc *p, __u32 kind, const struct lt_event *e,
+		      unsigned *res)
+{
+	__u32 slot = site_slot(p->gen, kind, e), id = stack_cached(agg, p, kind, e, slot);
+
+	/* Nearly always: the site's stack, holding something already (the slot names it). */
+	if (__builtin_expect(id != ID_NONE && stack_at(agg, id)->count, 1))
+		return (int)id;
+	return stack_resolve_slow(agg, p, kind, e, slot, id, res);
 }
 
 /* ---- fd paths: interned, freed with their last fd ---- */
@@ -903,7 +932,7 @@ static inline __u32 fd_path_id1(const struct live *s)
 
 /* ---- blocks too big for a live slot's size field ---- */
 
-static int big_add(struct agg *agg, struct proc *p, __u64 key, __u64 size)
+COLD int big_add(struct agg *agg, struct proc *p, __u64 key, __u64 size)
 {
 	if (p->nbig == p->big_cap) {
 		__u32 cap = p->big_cap ? p->big_cap * 2 : 4;
@@ -935,7 +964,7 @@ static __u64 big_find(const struct proc *p, __u64 key, __u32 *at)
 	return LIVE_VAL_MAX;
 }
 
-static __u64 big_take(struct proc *p, __u64 key)
+COLD __u64 big_take(struct proc *p, __u64 key)
 {
 	__u32 at;
 	__u64 size = big_find(p, key, &at);
@@ -958,7 +987,7 @@ static __u64 live_bytes(const struct proc *p, __u32 kind, const struct live *s)
 
 /* ---- accounting of one resource into its stack, process and the totals ---- */
 
-static void res_charge(struct agg *agg, struct proc *p, __u32 kind, __u32 stack, __u64 bytes)
+HOT void res_charge(struct agg *agg, struct proc *p, __u32 kind, __u32 stack, __u64 bytes)
 {
 	p->bytes[kind] += bytes;
 	p->count[kind]++;
@@ -966,7 +995,7 @@ static void res_charge(struct agg *agg, struct proc *p, __u32 kind, __u32 stack,
 	stack_charge(agg, stack, bytes);
 }
 
-static void res_uncharge(struct agg *agg, struct proc *p, __u32 kind, __u32 stack, __u64 bytes)
+HOT void res_uncharge(struct agg *agg, struct proc *p, __u32 kind, __u32 stack, __u64 bytes)
 {
 	p->bytes[kind] -= bytes;
 	p->count[kind]--;
@@ -993,7 +1022,7 @@ static bool tracked_full(const struct agg *agg)
 }
 
 /* Forget one live slot's resource; the caller deletes the slot. */
-static void live_release(struct agg *agg, struct proc *p, __u32 kind, struct live *s)
+HOT void live_release(struct agg *agg, struct proc *p, __u32 kind, struct live *s)
 {
 	__u64 bytes = 0;
 
@@ -1020,8 +1049,9 @@ static __u64 event_born(const struct lt_event *e)
  * (its release was not seen). Returns the slot, or NULL when not tracked
  * (counted as untracked).
  */
-static struct live *tab_track(struct agg *agg, struct proc *p, __u32 kind, const struct lt_event *e,
-			      __u64 key, __u64 bytes, __u64 val, unsigned *res)
+HOT struct live *tab_track_in(struct agg *agg, struct proc *p, __u32 kind,
+			     const struct lt_event *e, __u64 key, __u64 bytes, __u64 val,
+			     unsigned *res)
 {
 	struct ltab *t = &p->tab[kind];
 	__u64 born = event_born(e);
@@ -1079,7 +1109,7 @@ untracked:
 	return NULL;
 }
 
-static bool tab_untrack(struct agg *agg, struct proc *p, __u32 kind, __u64 key)
+HOT bool tab_untrack_in(struct agg *agg, struct proc *p, __u32 kind, __u64 key)
 {
 	struct ltab *t = &p->tab[kind];
 	struct live *s = ltab_find(t, key);
@@ -1090,6 +1120,20 @@ static bool tab_untrack(struct agg *agg, struct proc *p, __u32 kind, __u64 key)
 	ltab_del_at(t, (__u32)(s - t->slots));
 	ltab_maybe_shrink(agg, t);
 	return true;
+}
+
+/* tab_track_in() and tab_untrack_in() for everything but the mem path. */
+static __attribute__((noinline)) struct live *tab_track(struct agg *agg, struct proc *p, __u32 kind,
+							 const struct lt_event *e, __u64 key,
+							 __u64 bytes, __u64 val, unsigned *res)
+{
+	return tab_track_in(agg, p, kind, e, key, bytes, val, res);
+}
+
+static __attribute__((noinline)) bool tab_untrack(struct agg *agg, struct proc *p, __u32 kind,
+						  __u64 key)
+{
+	return tab_untrack_in(agg, p, kind, key);
 }
 
 static void tab_release_all(struct agg *agg, struct proc *p, __u32 kind)
@@ -1440,13 +1484,11 @@ static struct early_free *early_slot(struct agg *agg, __u32 tgid, __u64 addr)
 	return &agg->early[hash_fmix(addr ^ (__u64)tgid << 32) & (EARLY_SLOTS - 1)];
 }
 
-static void ev_mem_free(struct agg *agg, struct proc *p, __u64 addr, __u64 ts)
+/* A free of a block not live: counted, and remembered for an allocation sent late. */
+COLD void mem_free_unknown(struct agg *agg, struct proc *p, __u64 addr, __u64 ts)
 {
 	struct early_free *f;
 
-	/* free(NULL) is a no-op, not a free of something unknown. */
-	if (!addr || tab_untrack(agg, p, LT_KIND_MEM, addr))
-		return;
 	agg->st.unknown_frees++;
 	if (p->early_n != UINT32_MAX)
 		p->early_n++;
@@ -1456,6 +1498,13 @@ static void ev_mem_free(struct agg *agg, struct proc *p, __u64 addr, __u64 ts)
 	f->tgid = p->tgid;
 	f->used = true;
 	f->explained = false;
+}
+
+HOT void ev_mem_free(struct agg *agg, struct proc *p, __u64 addr, __u64 ts)
+{
+	/* free(NULL) is a no-op, not a free of something unknown. */
+	if (addr && !tab_untrack_in(agg, p, LT_KIND_MEM, addr))
+		mem_free_unknown(agg, p, addr, ts);
 }
 
 /*
@@ -1816,7 +1865,7 @@ unsigned agg__on_event(struct agg *agg, const struct lt_event *e, size_t len)
 	case LT_EV_ALLOC:
 		if ((e->flags & LT_F_HELD) && held_gone(agg, p, e->addr, event_born(e)))
 			break;
-		tab_track(agg, p, LT_KIND_MEM, e, e->addr, e->size, e->size, &res);
+		tab_track_in(agg, p, LT_KIND_MEM, e, e->addr, e->size, e->size, &res);
 		break;
 	case LT_EV_FREE:
 		ev_mem_free(agg, p, e->addr, e->ts_ns);
