@@ -352,13 +352,22 @@ static __always_inline __u32 event_stack(struct pt_regs *regs, struct lt_event *
  */
 __u64 lost_seq, lost_seq_told;
 
-/* Per CPU: a wakeup was forced since the ring last fell below half the mark. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} wake_armed SEC(".maps");
+/*
+ * Per CPU, by its number (CPUs past WAKE_CPUS share an entry, which only moves
+ * a check sooner or later): records sent since its ring's fill was last
+ * looked at, and whether a wakeup was forced since the ring was last below
+ * half the mark. A line each: no CPU writes another's. Plain data, not a map:
+ * no look-up per record.
+ */
+#define WAKE_CPUS 1024
+#define WAKE_CHECK_EVERY 16
+
+struct wake_state {
+	__u32 since;
+	__u32 armed;
+} __attribute__((aligned(64)));
+
+static struct wake_state wake[WAKE_CPUS];
 
 /* A record that found no room: counted, and the next one sent is marked (LT_F_AFTER_LOSS). */
 static __always_inline void event_lost(void)
@@ -374,8 +383,9 @@ static __always_inline void event_lost(void)
  */
 static __always_inline void *ring_pick(bool urgent, __u64 *flags)
 {
-	__u32 zero = 0, *armed, cpu = bpf_get_smp_processor_id();
+	__u32 cpu = bpf_get_smp_processor_id();
 	void *ring = bpf_map_lookup_elem(&rings, &cpu);
+	struct wake_state *w;
 	__u64 avail;
 
 	*flags = BPF_RB_NO_WAKEUP;
@@ -390,18 +400,25 @@ static __always_inline void *ring_pick(bool urgent, __u64 *flags)
 	 * (until the consumer has drained it) raised an interrupt per event:
 	 * a third of the cost of a traced malloc here. So one forced wakeup per
 	 * CPU per crossing, re-armed once the ring is below half the mark; the
-	 * consumer's 100 ms poll timeout covers a wakeup that went astray.
+	 * consumer's 100 ms poll timeout covers a wakeup that went astray. The
+	 * fill is looked at every WAKE_CHECK_EVERY records (a few KiB past a mark
+	 * of a quarter of the ring): a look-up and a query per record were ~10
+	 * ns a malloc+free call on malloc-mixed.
 	 */
 	if (urgent) {
 		*flags = BPF_RB_FORCE_WAKEUP;
-	} else if ((armed = bpf_map_lookup_elem(&wake_armed, &zero))) {
-		avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
-		if (avail >= wakeup_bytes && !*armed) {
-			*flags = BPF_RB_FORCE_WAKEUP;
-			*armed = 1;
-		} else if (avail < wakeup_bytes / 2) {
-			*armed = 0;
-		}
+		return ring;
+	}
+	w = &wake[cpu & (WAKE_CPUS - 1)];
+	if (++w->since < WAKE_CHECK_EVERY)
+		return ring;
+	w->since = 0;
+	avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
+	if (avail >= wakeup_bytes && !w->armed) {
+		*flags = BPF_RB_FORCE_WAKEUP;
+		w->armed = 1;
+	} else if (avail < wakeup_bytes / 2) {
+		w->armed = 0;
 	}
 	return ring;
 }
