@@ -353,17 +353,18 @@ static __always_inline __u32 event_stack(struct pt_regs *regs, struct lt_event *
 __u64 lost_seq, lost_seq_told;
 
 /*
- * Per CPU, by its number (CPUs past WAKE_CPUS share an entry, which only moves
- * a check sooner or later): records sent since its ring's fill was last
+ * Per CPU, by its number: bytes reserved since its ring's fill was last
  * looked at, and whether a wakeup was forced since the ring was last below
- * half the mark. A line each: no CPU writes another's. Plain data, not a map:
- * no look-up per record.
+ * half the mark. Plain data, not a map: no look-up per record. A line each
+ * up to WAKE_CPUS; past that CPUs share an entry, so one ring's check or
+ * arming can stand for another's: harmless, since a wakeup drains every ring
+ * and the consumer's poll timeout covers one that did not come.
  */
 #define WAKE_CPUS 1024
-#define WAKE_CHECK_EVERY 16
+#define WAKE_CHECK_PARTS 8 /* the fill is looked at every 1/8 of the mark */
 
 struct wake_state {
-	__u32 since;
+	__u64 since;
 	__u32 armed;
 } __attribute__((aligned(64)));
 
@@ -381,7 +382,7 @@ static __always_inline void event_lost(void)
  * it asks for. NULL (counted as lost, never silent) is not possible: there is
  * a ring per possible CPU.
  */
-static __always_inline void *ring_pick(bool urgent, __u64 *flags)
+static __always_inline void *ring_pick(bool urgent, __u64 len, __u64 *flags)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	void *ring = bpf_map_lookup_elem(&rings, &cpu);
@@ -401,16 +402,19 @@ static __always_inline void *ring_pick(bool urgent, __u64 *flags)
 	 * a third of the cost of a traced malloc here. So one forced wakeup per
 	 * CPU per crossing, re-armed once the ring is below half the mark; the
 	 * consumer's 100 ms poll timeout covers a wakeup that went astray. The
-	 * fill is looked at every WAKE_CHECK_EVERY records (a few KiB past a mark
-	 * of a quarter of the ring): a look-up and a query per record were ~10
-	 * ns a malloc+free call on malloc-mixed.
+	 * fill is looked at once an eighth of the mark has been reserved since
+	 * the last look (a wakeup at most that late; in bytes, not records, so
+	 * that a small ring is still seen below half the mark and re-armed): a
+	 * map look-up and a query per record were ~7 ns of the allocator's
+	 * return and free on malloc-mixed (bpf_stats).
 	 */
 	if (urgent) {
 		*flags = BPF_RB_FORCE_WAKEUP;
 		return ring;
 	}
 	w = &wake[cpu & (WAKE_CPUS - 1)];
-	if (++w->since < WAKE_CHECK_EVERY)
+	w->since += len;
+	if (w->since < wakeup_bytes / WAKE_CHECK_PARTS)
 		return ring;
 	w->since = 0;
 	avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
@@ -462,7 +466,7 @@ static __always_inline void ring_drop(struct bpf_dynptr *dp)
 static __always_inline bool ring_reserve(__u64 len, bool urgent, struct bpf_dynptr *dp,
 					 __u64 *flags)
 {
-	void *ring = ring_pick(urgent, flags);
+	void *ring = ring_pick(urgent, len, flags);
 
 	if (!ring)
 		return false;
@@ -508,7 +512,7 @@ static __always_inline __u64 event_send(struct lt_event *e, __u32 frame_bytes, b
 static __always_inline void event_send_bare(__u32 type, __u64 addr)
 {
 	__u64 id = bpf_get_current_pid_tgid(), seq, flags;
-	void *ring = ring_pick(false, &flags);
+	void *ring = ring_pick(false, sizeof(struct lt_event), &flags);
 	struct lt_event *e;
 	bool marked;
 
