@@ -770,7 +770,7 @@ HOT const struct stack *site_stack(const struct agg *agg, __u32 slot, __u32 *id)
 
 /* The stack in e's site slot, if it has e's frames exactly. */
 HOT __u32 stack_cached(const struct agg *agg, const struct proc *p, __u32 kind,
-			  const struct lt_event *e, __u32 slot)
+		       const struct lt_event *e, __u32 slot)
 {
 	__u32 id;
 	const struct stack *s = site_stack(agg, slot, &id);
