@@ -380,35 +380,6 @@ static void ltab_free(struct agg *agg, struct live *slots, __u32 cap)
 	}
 }
 
-static int ltab_resize(struct agg *agg, struct ltab *t, __u32 cap)
-{
-	__u32 shift = 64 - (__u32)__builtin_ctz(cap), mask = cap - 1, i, j;
-	struct live *slots;
-
-	slots = ltab_alloc(agg, cap);
-	if (!slots)
-		return -ENOMEM;
-	memset(slots, 0xff, (size_t)cap * sizeof(*slots));
-	for (i = 0; i < t->cap; i++) {
-		if (t->slots[i].meta == LIVE_EMPTY)
-			continue;
-		for (j = hash_shift(t->slots[i].key, shift); slots[j].meta != LIVE_EMPTY;)
-			j = (j + 1) & mask;
-		slots[j] = t->slots[i];
-	}
-	ltab_free(agg, t->slots, t->cap);
-	t->slots = slots;
-	t->cap = cap;
-	t->shift = shift;
-	return 0;
-}
-
-static void ltab_destroy(struct agg *agg, struct ltab *t)
-{
-	ltab_free(agg, t->slots, t->cap);
-	memset(t, 0, sizeof(*t));
-}
-
 /* The slot holding key, or the empty slot that ends its probe run; cap > 0. */
 HOT struct live *ltab_probe(const struct ltab *t, __u64 key)
 {
@@ -420,6 +391,31 @@ HOT struct live *ltab_probe(const struct ltab *t, __u64 key)
 		if (++s == end)
 			s = t->slots;
 	}
+}
+
+static int ltab_resize(struct agg *agg, struct ltab *t, __u32 cap)
+{
+	struct ltab nt = { .cap = cap, .shift = 64 - (__u32)__builtin_ctz(cap) };
+	__u32 i;
+
+	nt.slots = ltab_alloc(agg, cap);
+	if (!nt.slots)
+		return -ENOMEM;
+	memset(nt.slots, 0xff, (size_t)cap * sizeof(*nt.slots));
+	/* Keys are distinct: each one's probe ends on an empty slot. */
+	for (i = 0; i < t->cap; i++)
+		if (t->slots[i].meta != LIVE_EMPTY)
+			*ltab_probe(&nt, t->slots[i].key) = t->slots[i];
+	ltab_free(agg, t->slots, t->cap);
+	nt.n = t->n;
+	*t = nt;
+	return 0;
+}
+
+static void ltab_destroy(struct agg *agg, struct ltab *t)
+{
+	ltab_free(agg, t->slots, t->cap);
+	memset(t, 0, sizeof(*t));
 }
 
 HOT struct live *ltab_find(const struct ltab *t, __u64 key)
@@ -1435,8 +1431,8 @@ static void proc_verify(struct agg *agg, struct proc *p, __u64 ts, unsigned *res
 }
 
 /* proc_get()'s uncommon cases, out of line so that the inlined fast path stays small. */
-static __attribute__((noinline)) struct proc *proc_get_slow(struct agg *agg, struct proc *p,
-							     __u32 tgid, __u64 ts, unsigned *res)
+COLD struct proc *proc_get_slow(struct agg *agg, struct proc *p, __u32 tgid, __u64 ts,
+				unsigned *res)
 {
 	if (!p) {
 		p = proc_create(agg, tgid);
@@ -1457,7 +1453,7 @@ static __attribute__((noinline)) struct proc *proc_get_slow(struct agg *agg, str
  * after lost events, that proc_verify() finds replaced. (Replay, 10k live:
  * ~20 instructions per event fewer than with all of it in one function.)
  */
-static inline struct proc *proc_get(struct agg *agg, __u32 tgid, __u64 ts, unsigned *res)
+HOT struct proc *proc_get(struct agg *agg, __u32 tgid, __u64 ts, unsigned *res)
 {
 	struct proc *p = agg->last;
 
@@ -1997,7 +1993,7 @@ struct agg *agg__new(const struct agg_limits *limits)
 
 void agg__free(struct agg *agg)
 {
-	__u32 i;
+	__u32 i, k;
 
 	if (!agg)
 		return;
@@ -2007,9 +2003,8 @@ void agg__free(struct agg *agg)
 
 		if (!p)
 			continue;
-		ltab_free(agg, p->tab[LT_KIND_MEM].slots, p->tab[LT_KIND_MEM].cap);
-		ltab_free(agg, p->tab[LT_KIND_FD].slots, p->tab[LT_KIND_FD].cap);
-		ltab_free(agg, p->tab[LT_KIND_TIMER].slots, p->tab[LT_KIND_TIMER].cap);
+		for (k = 0; k < LT_KIND__MAX; k++) /* the map kind has none: cap 0 */
+			ltab_free(agg, p->tab[k].slots, p->tab[k].cap);
 		free(p->maps);
 		free(p->big);
 		free(p);
