@@ -585,8 +585,8 @@ fault_max_tracked() {
 # not land on what the tracer still holds of the old one.
 fault_pid_reuse() {
 	local t="faults[pid reuse]" lt a b i rc got lost comm cpu storms
-	# 2 MiB of rings (1 MiB a CPU on 2 CPUs): where a trap costs ~6 us, a second of
-	# storm made ~14 MB of records, not enough to fill the default 16 MiB a CPU.
+	# 2 MiB of rings (1 MiB a CPU on 2 CPUs): where an allocator call costs ~6 us
+	# (~4 a trap), a second of storm made ~14 MB of records, short of 16 MiB a CPU.
 	lt_bg "$T/p.out" "$T/p.err" -a 0 -f json -o "$T/p.json" --ringbuf-size 2M
 	lt=$LT_PID
 	if ! wait_s 60 lt_attached "$T/p.err"; then

@@ -374,7 +374,7 @@ if not res("flagged exactly once, kind rss", len(mine) == 1 and mine[0][1].get("
 t, o = mine[0]
 print("  go rss: alert %.2f s after start (window %g s), rate %.0f (heap grows 10 MiB/s)" %
       (t - t0, W, o.get("rate", -1)))
-# 3 s, not 2 as for the heap: on a 2 vCPU EPYC VM (traps ~6 us) this alert came
+# 3 s, not 2 as for the heap: on a 2 vCPU EPYC VM (~4 us a trap) this alert came
 # 7.84 and 8.10 s after start while runs A and C started beside it (6.1-6.6 s
 # alone or beside A's programs), where A's heap alerts came at 6.1-6.3 s.
 res("alert a window after start, at most 3 s later (%.2f s)" % (t - t0), W - 0.5 <= t - t0 <= W + 3,
