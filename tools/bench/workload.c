@@ -20,11 +20,11 @@
  * call is each thread's own timed run over its own calls, averaged over the
  * threads: what one call costs a thread while the others run too.
  * -c CPU,... pins thread i to the (i mod count)-th CPU of the list before its
- * warm-up: on a VM whose vCPUs differ (one takes the host's interrupts, say)
- * each configuration then runs on the same CPUs, instead of on whichever the
- * scheduler picked (on a 2 vCPU EPYC VM an uprobe loop ran at ~8,000 ns per
- * call on one vCPU and ~6,400 on the other, and the medians of three runs
- * read 1.34 for a ratio that is ~1.05).
+ * warm-up: on a VM whose vCPUs differ, each configuration then runs on the
+ * same CPUs instead of on whichever the scheduler picked (on a 2 vCPU EPYC VM
+ * an uprobe loop ran at ~8,000 ns per call on one vCPU and ~6,400 on the
+ * other; unpinned, the medians of three runs read R_floor 1.34 on
+ * malloc-mixed, pinned ones of five 1.14).
  * -d DEPTH calls the loop DEPTH frames deep (default 8), so that stack capture
  * walks a stack of realistic depth (the loop's caller chain is frame-pointer
  * built: the binary is compiled with -fno-omit-frame-pointer).
