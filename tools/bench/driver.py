@@ -759,8 +759,8 @@ def main():
         """Median over the repetitions of each one's own ratio (num - untraced) / (den -
         untraced). A repetition runs its configurations within seconds of each other,
         so a drift of the host's speed over the run (on that VM, every configuration
-        of some repetitions a fifth slower than in the others) cancels in it, where it does not in the ratio of
-        medians taken over all repetitions."""
+        of some repetitions a fifth slower than in the others) cancels in it, where it
+        does not in the ratio of medians taken over all repetitions."""
         by = {}
         for t in trials:
             if t["ok"] and t["workload"] == wname:
