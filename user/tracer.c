@@ -210,7 +210,13 @@ static const char *load_hint(int e)
  * raised later leaves the maps as they were: a process past them is then not
  * followed by -p's fork tracking, nor its RSS sampled, as past 65,536 now.)
  */
-static __u32 tgid_entries(__u32 dflt)
+static __u32 tgid_entries(__u32 dflt, unsigned long pid_max)
+{
+	return pid_max && pid_max < dflt ? (__u32)pid_max : dflt;
+}
+
+/* /proc/sys/kernel/pid_max, or 0 if it cannot be read. */
+static unsigned long read_pid_max(void)
 {
 	unsigned long max = 0;
 	FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
@@ -220,7 +226,7 @@ static __u32 tgid_entries(__u32 dflt)
 			max = 0;
 		fclose(f);
 	}
-	return max && max < dflt ? (__u32)max : dflt;
+	return max;
 }
 
 /*
@@ -461,6 +467,7 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 	struct tracer *t;
 	struct ring_job rj = {.outer_fd = -1};
 	size_t ring_size = 0;
+	unsigned long pid_max;
 	bool hold;
 	int ret;
 
@@ -499,10 +506,11 @@ int tracer__new(const struct tracer_cfg *cfg, struct tracer **out, char *err, si
 	bpf_program__set_autoload(t->skel->progs.on_rss_stat, cfg->trace_rss);
 	t->skel->rodata->max_frames = cfg->max_frames;
 	/* Unused maps at their smallest: a hash map allocates all its entries when made. */
+	pid_max = cfg->filter_pids || cfg->trace_rss ? read_pid_max() : 0;
 	bpf_map__set_max_entries(t->skel->maps.pids, !cfg->filter_pids ? 1 :
-				 tgid_entries(bpf_map__max_entries(t->skel->maps.pids)));
+				 tgid_entries(bpf_map__max_entries(t->skel->maps.pids), pid_max));
 	bpf_map__set_max_entries(t->skel->maps.rss, !cfg->trace_rss ? 1 :
-				 tgid_entries(bpf_map__max_entries(t->skel->maps.rss)));
+				 tgid_entries(bpf_map__max_entries(t->skel->maps.rss), pid_max));
 	ret = ring_start(t, cfg->ringbuf_size, &ring_size, &rj, err, errlen);
 	if (ret)
 		goto fail;
