@@ -171,7 +171,8 @@ static __always_inline void stat_inc(__u32 which)
 }
 
 /*
- * The tracer itself: never traced. Its own mallocs and syscalls while it
+ * The tracer itself: never traced. Its own syscalls (and mallocs, in a build
+ * without its own allocator, or with --obj naming a library it uses) while it
  * handles events would make events of their own, and under load a loop that
  * fed on itself (most of the ring was the tracer's).
  */

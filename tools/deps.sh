@@ -4,7 +4,7 @@
 # --list prints the package names (.ci/run installs them).
 set -e
 PKGS="clang llvm make gcc libc6-dev pkg-config libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
-libcapstone-dev libprotobuf-c-dev protobuf-c-compiler libstdc++-12-dev g++ binutils xz-utils libc6-dbg libjemalloc2 python3 jq golang-go"
+libcapstone-dev libprotobuf-c-dev protobuf-c-compiler libstdc++-12-dev g++ binutils xz-utils libc6-dbg libjemalloc2 libjemalloc-dev python3 jq golang-go"
 if [ "${1:-}" = "--list" ]; then
 	echo "$PKGS"
 	exit 0

@@ -173,8 +173,9 @@ struct path {
 /*
  * Paths whose last fd closed stay interned for the next PATH_IDLE releases:
  * a loop that opens and closes one file would otherwise malloc() and free()
- * its path per iteration, and the tracer's own allocations go through the
- * uprobes it set (three traps per open/close pair).
+ * its path per iteration (when the tracer's allocations went through the
+ * uprobes it set, before it linked its own allocator, three traps per
+ * open/close pair; now the allocator's work alone).
  */
 #define PATH_IDLE 64
 

@@ -123,9 +123,8 @@ struct module {
 
 /*
  * A CFA rule looked up once per code address: libdw interprets the FDE and
- * malloc()s the frame on every call, and the tracer's own malloc() goes
- * through the uprobes it set. Syscall sites are few, so a small direct-mapped
- * cache keeps the per-event unwind step to a look-up here.
+ * malloc()s the frame on every call. Syscall sites are few, so a small
+ * direct-mapped cache keeps the per-event unwind step to a look-up here.
  */
 #define CFA_RULES 64
 
