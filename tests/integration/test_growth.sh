@@ -374,14 +374,12 @@ if not res("flagged exactly once, kind rss", len(mine) == 1 and mine[0][1].get("
 t, o = mine[0]
 print("  go rss: alert %.2f s after start (window %g s), rate %.0f (heap grows 10 MiB/s)" %
       (t - t0, W, o.get("rate", -1)))
-# 3 s, not 2 as for the heap: on a 2 vCPU EPYC VM (~4 us a trap) this alert came
-# 7.66-8.10 s after start while runs A and C ran beside it (6.1-6.6 s alone),
-# where A's heap alerts came at 6.1-6.3 s. The time is in building the alert: its
-# stacks are the first of gogrow's (a 2 MB static Go binary) to be symbolized,
-# and libdw/libelf make tens of thousands of allocator calls doing it (strace
-# saw 46k uretprobe returns in the tracer meanwhile), each through the tracer's
-# own uprobes, which every process on the host carries.
-res("alert a window after start, at most 3 s later (%.2f s)" % (t - t0), W - 0.5 <= t - t0 <= W + 3,
+# Within 2 s, as for the heap. This alert's stacks are the first of gogrow's (a
+# 2 MB static Go binary) to be symbolized: libdw/libelf make tens of thousands of
+# allocator calls doing it. While those went through the C library the tracer
+# probes, each was a trap (~4 us on an EPYC VM) and the alert came 7.66-8.10 s
+# after start (6.36-6.38 since the tracer links its own allocator: test_self.sh).
+res("alert a window after start, at most 2 s later (%.2f s)" % (t - t0), W - 0.5 <= t - t0 <= W + 2,
     "%.2f s" % (t - t0))
 res("rate over the limit and near 10 MiB/s (%.0f)" % o.get("rate", -1),
     isinstance(o.get("rate"), (int, float)) and 5 * 1048576 <= o["rate"] <= 15 * 1048576,

@@ -1,0 +1,102 @@
+#!/bin/bash
+# test_self.sh - the tracer's own allocations never go through the C library's
+# malloc and free, where it puts its probes (each call there would be a trap;
+# the Makefile links jemalloc in, MALLOC_LIB; the sanitizer build uses ASan's).
+#
+# 1. The C library's own references to malloc and free bind outside it.
+# 2. Tracer A, on the whole host, watches tracer B, also on the whole host with
+#    a report every second (B symbolizes every stack it sees: libdw allocates a
+#    lot): A holds no heap block of B's, while it does hold the blocks of a
+#    leaky started after B (the control: A was tracing the C library meanwhile).
+# shellcheck source=tests/integration/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+need_root test_self
+need_files test_self "$LT" "$PROGS/leaky"
+
+# 1. Bindings, as the dynamic linker makes them at start.
+LD_DEBUG=bindings LD_DEBUG_OUTPUT="$T/bind" "$LT" --version >/dev/null 2>&1
+b=$(cat "$T"/bind.* 2>/dev/null | grep -E "binding file [^ ]*/libc\.so\.6 .* normal symbol \`(malloc|free)'")
+for s in malloc free; do
+	line=$(grep "symbol \`$s'" <<<"$b" | head -1)
+	if [ -z "$line" ]; then
+		fail "self: the C library's $s binds outside it" "no binding of $s seen (LD_DEBUG=bindings)"
+	elif grep -q "to [^ ]*/libc\.so\.6 " <<<"$line"; then
+		fail "self: the C library's $s binds outside it" "$line"
+	else
+		pass "self: the C library's $s binds outside it (${line##*to })"
+	fi
+done
+
+# 2. One tracer under another.
+# Not under timeout(1): SIGINT must reach each leaktrace itself; cleanup kills them.
+"$LT" -k mem -a 0 -T 100000 -f json -o "$T/a.json" 1 >"$T/a.out" 2>"$T/a.err" &
+a=$!
+BG_PIDS+=("$a")
+if ! wait_for 20 lt_attached "$T/a.err"; then
+	fail "self: tracer A attached" "no line matching '$LT_ATTACHED_RE' within 20 s: $(tail_of "$T/a.err")"
+	exit 1
+fi
+"$LT" -a 0 -T 1000 -f json -o "$T/b.json" 1 >"$T/b.out" 2>"$T/b.err" &
+b=$!
+BG_PIDS+=("$b")
+if ! wait_for 20 lt_attached "$T/b.err"; then
+	fail "self: tracer B attached" "no line matching '$LT_ATTACHED_RE' within 20 s: $(tail_of "$T/b.err")"
+	exit 1
+fi
+"$PROGS/leaky" --ready-file "$T/ready" --hold 30 >/dev/null &
+l=$!
+BG_PIDS+=("$l")
+if ! wait_for 10 test -e "$T/ready"; then
+	fail "self: leaky ran" "leaky did not finish leaking within 10 s"
+	exit 1
+fi
+# B's reports, each symbolizing leaky's and every other process's stacks.
+sleep 3.5
+reports_b=$(grep -c '"type":"summary"' "$T/b.json")
+kill -INT "$a"
+# shellcheck disable=SC2016 # eval expands at run time
+wait_for 15 eval '! kill -0 "$a" 2>/dev/null' || kill -KILL "$a" 2>/dev/null
+wait "$a"
+rca=$?
+kill -INT "$b"
+# shellcheck disable=SC2016
+wait_for 15 eval '! kill -0 "$b" 2>/dev/null' || kill -KILL "$b" 2>/dev/null
+wait "$b"
+rcb=$?
+kill -USR1 "$l" 2>/dev/null
+wait "$l"
+check "self: both tracers exit 0" "A: $rca, B: $rcb; $(tail_of "$T/a.err" 2) | $(tail_of "$T/b.err" 2)" \
+	[ "$rca" = 0 ] && [ "$rcb" = 0 ]
+check "self: B reported while A traced (>= 2 reports)" "$reports_b reports" [ "${reports_b:-0}" -ge 2 ]
+
+python3 - "$T/a.json" "$a" "$b" "$l" <<'EOF'
+import json, sys
+path, a, b, l = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+# A report is its stack and process lines, then its summary line.
+held = {}   # pid -> (stacks, bytes) of kind mem, in A's last report
+procs = {}  # pid -> mem_bytes of its process line, in A's last report
+nrep = 0
+last_held, last_procs = {}, {}
+for line in open(path):
+    r = json.loads(line)
+    if r.get("type") == "summary":
+        nrep += 1
+        last_held, last_procs = held, procs
+        held, procs = {}, {}
+    elif r.get("type") == "stack" and r.get("kind") == "mem":
+        s, n = held.get(r["pid"], (0, 0))
+        held[r["pid"]] = (s + 1, n + r["bytes"])
+    elif r.get("type") == "process":
+        procs[r["pid"]] = r.get("mem_bytes", 0)
+held, procs = last_held, last_procs
+def res(name, ok, why):
+    print(("PASS: " if ok else "FAIL: ") + name + ("" if ok else ": " + why))
+res("self: A made reports", nrep >= 2, "%d reports" % nrep)
+res("self: A holds leaky's blocks (A traced the C library)", held.get(l, (0, 0))[0] > 0,
+    "no mem stack of pid %d; pids held: %s" % (l, sorted(held)[:20]))
+res("self: A holds no heap block of tracer B", b not in held and not procs.get(b),
+    "B (pid %d) holds %d stacks, %d bytes through the C library (process line: %s)"
+    % ((b,) + held.get(b, (0, 0)) + (procs.get(b),)))
+res("self: A does not trace itself", a not in held, "A (pid %d) in its own report" % a)
+EOF
