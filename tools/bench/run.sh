@@ -4,7 +4,7 @@
 # run the driver (tools/bench/driver.py), which prints the tables and writes
 # them to build/bench/results.md.
 #
-# Environment: BENCH_REPS (default 3), BENCH_SCALE (iterations x, default 1),
+# Environment: BENCH_REPS (default 5), BENCH_SCALE (iterations x, default 1),
 # BENCH_CONFIGS (untraced,floor,bpftrace,leaktrace,every,memleak,bpfstats), BENCH_WORKLOADS
 # (modes: malloc-small,malloc-mixed,alloc-mix,open-close,timer), BENCH_NO_INSTALL=1
 # (do not apt-get install the peers), BENCH_QUIET_WAIT (s to wait for other tracers).
@@ -26,9 +26,11 @@ mkdir -p "$OUT"
 $CC -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -fno-omit-frame-pointer \
 	-fno-optimize-sibling-calls -fno-builtin tools/bench/workload.c -o "$OUT/workload" \
 	-lpthread -lrt || exit 1
-# The replay benchmark links the aggregator itself.
+# The replay benchmark links the aggregator itself, with the tracer's allocator
+# and its settings (MALLOC_LDFLAGS from the Makefile; empty: the C library's).
+# shellcheck disable=SC2086 # MALLOC_LDFLAGS is a list of words
 $CC -O2 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iuser -Ibpf \
-	tools/bench/replay.c user/agg.c -o "$OUT/replay" || exit 1
+	tools/bench/replay.c user/agg.c user/malloc_conf.c -o "$OUT/replay" ${MALLOC_LDFLAGS:-} || exit 1
 
 # The peers: Debian's bpftrace and bpfcc-tools; BCC compiles against kernel headers.
 if [ -z "${BENCH_NO_INSTALL:-}" ] && command -v apt-get >/dev/null; then
