@@ -30,10 +30,10 @@ CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(OUT) -I$(OUT)/user -Iuser -Ibpf
 LDLIBS   := -lbpf -ldw -lelf -lz -lcapstone -lprotobuf-c -lm $(EXTRA_LDLIBS)
 # The tracer's own allocator: jemalloc, linked into the binary. The tracer puts
 # probes on the C library's malloc and free, and each of its own calls there would
-# be a trap (~4 us on some of these VMs: a first report of a Go binary's stacks
-# made ~96k calls through libdw, 1.5 s of the tracer's CPU). The exported names make
-# the C library and every other library bind to it too. MALLOC_LIB= builds
-# without it (the sanitizer builds, whose runtime brings its own malloc).
+# be a trap (~4 us on some of these VMs; symbolizing a first report of a Go
+# binary's stacks made ~96k calls through libdw). The exported names make the C
+# library and every other library bind to it too. MALLOC_LIB= builds without it
+# (the sanitizer builds, whose runtime brings its own malloc).
 MALLOC_LIB  ?= $(shell $(CC) -print-file-name=libjemalloc_pic.a)
 MALLOC_SYMS := malloc free calloc realloc posix_memalign aligned_alloc memalign valloc \
 	       malloc_usable_size
