@@ -85,6 +85,30 @@ wait_for() {
 LT_ATTACHED_RE='^leaktrace: tracing'
 lt_attached() { grep -Eq "$LT_ATTACHED_RE" "$1"; }
 
+# lt_start NAME PREFIX ARGS...: start leaktrace in the background, not under
+# timeout(1) (signals must reach leaktrace itself; cleanup kills it), stdout to
+# $T/PREFIX.out and stderr to $T/PREFIX.err; PASS NAME once it has attached, or
+# FAIL NAME and exit if it has not within 20 s. Its pid is left in LT_PID.
+lt_start() {
+	local name=$1 prefix=$2
+	shift 2
+	"$LT" "$@" >"$T/$prefix.out" 2>"$T/$prefix.err" &
+	LT_PID=$!
+	BG_PIDS+=("$LT_PID")
+	if ! wait_for 20 lt_attached "$T/$prefix.err"; then
+		fail "$name" "no line matching '$LT_ATTACHED_RE' on stderr within 20 s: $(tail_of "$T/$prefix.err")"
+		exit 1
+	fi
+	pass "$name"
+}
+
+# lt_stop PID: SIGINT, up to 15 s to exit (then SIGKILL); returns its exit status.
+lt_stop() {
+	kill -INT "$1" 2>/dev/null
+	wait_for 15 eval "! kill -0 $1 2>/dev/null" || kill -KILL "$1" 2>/dev/null
+	wait "$1"
+}
+
 # Mount tracefs where uprobe_events lives, if it is not there yet.
 tracefs_dir() {
 	local d

@@ -43,15 +43,8 @@ check_mem_report "$t" "$T/c.json" "$T/expect" "$PROGS/leaky" leaky.c --comm leak
 # 2. Whole host: leaky starts after leaktrace, pauses (so the new libc can be
 # picked up at exec), leaks, holds until the final report is taken.
 t="libc_copy[host]"
-# Not under timeout(1): SIGINT must reach leaktrace itself; cleanup kills it if need be.
-"$LT" -a 0 -T 1000 -f json -o "$T/h.json" 1 >"$T/h.out" 2>"$T/h.err" &
-lt=$!
-BG_PIDS+=("$lt")
-if ! wait_for 20 lt_attached "$T/h.err"; then
-	fail "$t: attached" "no line matching '$LT_ATTACHED_RE' on stderr within 20 s: $(tail_of "$T/h.err")"
-	exit 1
-fi
-pass "$t: attached"
+lt_start "$t: attached" h -a 0 -T 1000 -f json -o "$T/h.json" 1
+lt=$LT_PID
 LD_LIBRARY_PATH=$T/lib "$PROGS/leaky" --pause-before 1 --ready-file "$T/ready" --hold 20 &
 pid=$!
 BG_PIDS+=("$pid")

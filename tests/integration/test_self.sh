@@ -29,21 +29,10 @@ for s in malloc free; do
 done
 
 # 2. One tracer under another.
-# Not under timeout(1): SIGINT must reach each leaktrace itself; cleanup kills them.
-"$LT" -k mem -a 0 -T 100000 -f json -o "$T/a.json" 1 >"$T/a.out" 2>"$T/a.err" &
-a=$!
-BG_PIDS+=("$a")
-if ! wait_for 20 lt_attached "$T/a.err"; then
-	fail "self: tracer A attached" "no line matching '$LT_ATTACHED_RE' within 20 s: $(tail_of "$T/a.err")"
-	exit 1
-fi
-"$LT" -a 0 -T 1000 -f json -o "$T/b.json" 1 >"$T/b.out" 2>"$T/b.err" &
-b=$!
-BG_PIDS+=("$b")
-if ! wait_for 20 lt_attached "$T/b.err"; then
-	fail "self: tracer B attached" "no line matching '$LT_ATTACHED_RE' within 20 s: $(tail_of "$T/b.err")"
-	exit 1
-fi
+lt_start "self: tracer A attached" a -k mem -a 0 -T 100000 -f json -o "$T/a.json" 1
+a=$LT_PID
+lt_start "self: tracer B attached" b -a 0 -T 1000 -f json -o "$T/b.json" 1
+b=$LT_PID
 "$PROGS/leaky" --ready-file "$T/ready" --hold 30 >/dev/null &
 l=$!
 BG_PIDS+=("$l")
@@ -54,20 +43,14 @@ fi
 # B's reports, each symbolizing leaky's and every other process's stacks.
 sleep 3.5
 reports_b=$(grep -c '"type":"summary"' "$T/b.json")
-kill -INT "$a"
-# shellcheck disable=SC2016 # eval expands at run time
-wait_for 15 eval '! kill -0 "$a" 2>/dev/null' || kill -KILL "$a" 2>/dev/null
-wait "$a"
+lt_stop "$a"
 rca=$?
-kill -INT "$b"
-# shellcheck disable=SC2016
-wait_for 15 eval '! kill -0 "$b" 2>/dev/null' || kill -KILL "$b" 2>/dev/null
-wait "$b"
+lt_stop "$b"
 rcb=$?
 kill -USR1 "$l" 2>/dev/null
 wait "$l"
 check "self: both tracers exit 0" "A: $rca, B: $rcb; $(tail_of "$T/a.err" 2) | $(tail_of "$T/b.err" 2)" \
-	[ "$rca" = 0 ] && [ "$rcb" = 0 ]
+	[ "$rca:$rcb" = 0:0 ]
 check "self: B reported while A traced (>= 2 reports)" "$reports_b reports" [ "${reports_b:-0}" -ge 2 ]
 
 python3 - "$T/a.json" "$b" "$l" <<'EOF'
