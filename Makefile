@@ -34,10 +34,11 @@ LDLIBS   := -lbpf -ldw -lelf -lz -lcapstone -lprotobuf-c -lm $(EXTRA_LDLIBS)
 # binary's stacks made ~96k calls through libdw). The exported names make the C
 # library and every other library bind to it too. MALLOC_LIB= builds without it
 # (the sanitizer builds, whose runtime brings its own malloc).
-MALLOC_LIB  ?= $(shell $(CC) -print-file-name=libjemalloc_pic.a)
+# (Expanded where a recipe uses them, so that no compiler runs before make deps.)
+MALLOC_LIB  ?= $(shell $(CC) -print-file-name=libjemalloc_pic.a 2>/dev/null)
 MALLOC_SYMS := malloc free calloc realloc posix_memalign aligned_alloc memalign valloc \
 	       malloc_usable_size
-MALLOC_LDFLAGS := $(if $(MALLOC_LIB),$(MALLOC_LIB) -lm -lpthread -ldl \
+MALLOC_LDFLAGS = $(if $(MALLOC_LIB),$(MALLOC_LIB) -lm -lpthread -ldl \
 	$(foreach s,$(MALLOC_SYMS),-Wl,--export-dynamic-symbol=$(s)))
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf -Wall -Werror
 
@@ -57,7 +58,7 @@ PROG_BINS := $(patsubst tests/progs/%.c,$(OUT)/progs/%,$(PROG_SRCS)) \
 TOOL_SRCS := $(wildcard tools/*.c)
 TOOL_BINS := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS))
 
-.PHONY: all deps run test unit install uninstall clean vmlinux bench check-root fuzz test-asan soak
+.PHONY: all deps run test unit install uninstall clean vmlinux bench check-root fuzz test-asan soak FORCE
 all: $(OUT)/leaktrace
 
 $(OUT) $(OUT)/user $(OUT)/tests $(OUT)/progs $(OUT)/tools:
@@ -85,7 +86,14 @@ $(OUT)/user/%.o: user/%.c | $(OUT)/user $(SKELS) $(PROTO_GEN)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(OUT)/leaktrace: $(USER_OBJS) Makefile
+# The allocator's link flags and library version, rewritten when they change:
+# a build with another MALLOC_LIB, none, or a new libjemalloc-dev relinks.
+$(OUT)/malloc.flags: FORCE | $(OUT)
+	$(Q)f='$(MALLOC_LDFLAGS) '"$$(stat -c %s:%Y '$(MALLOC_LIB)' 2>/dev/null)"; \
+		[ "$$(cat $@ 2>/dev/null)" = "$$f" ] || echo "$$f" > $@
+FORCE:
+
+$(OUT)/leaktrace: $(USER_OBJS) $(OUT)/malloc.flags Makefile
 	$(call msg,LINK,$@)
 	$(Q)if [ -n "$(MALLOC_LIB)" ] && [ ! -f "$(MALLOC_LIB)" ]; then \
 		echo "leaktrace: $(MALLOC_LIB) is missing (package libjemalloc-dev: run 'sudo make deps')" >&2; \

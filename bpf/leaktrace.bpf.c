@@ -172,9 +172,9 @@ static __always_inline void stat_inc(__u32 which)
 
 /*
  * The tracer itself: never traced. Its own syscalls (and mallocs, in a build
- * without its own allocator, or with --obj naming a library it uses) while it
- * handles events would make events of their own, and under load a loop that
- * fed on itself (most of the ring was the tracer's).
+ * without its own allocator: Makefile, MALLOC_LIB) while it handles events
+ * would make events of their own, and under load a loop that fed on itself
+ * (most of the ring was the tracer's).
  */
 const volatile __u32 self_tgid = 0;
 

@@ -14,18 +14,24 @@ source "$(dirname "$0")/lib.sh"
 need_root test_self
 need_files test_self "$LT" "$PROGS/leaky"
 
-# 1. Bindings, as the dynamic linker makes them at start.
-LD_DEBUG=bindings LD_DEBUG_OUTPUT="$T/bind" "$LT" --version >/dev/null 2>&1
-b=$(cat "$T"/bind.* 2>/dev/null | grep -E "binding file [^ ]*/libc\.so\.6 .* normal symbol \`(malloc|free)'")
-for s in malloc free; do
-	line=$(grep "symbol \`$s'" <<<"$b" | head -1)
-	if [ -z "$line" ]; then
-		fail "self: the C library's $s binds outside it" "no binding of $s seen (LD_DEBUG=bindings)"
-	elif grep -q "to [^ ]*/libc\.so\.6 " <<<"$line"; then
-		fail "self: the C library's $s binds outside it" "$line"
-	else
-		pass "self: the C library's $s binds outside it (${line##*to })"
-	fi
+# 1. Bindings, all made at start (LD_BIND_NOW): no object's reference to an
+# allocator function reaches the C library's (a block from its heap freed by
+# the other allocator would be a crash), and its own malloc and free, which it
+# calls from strdup, fopen and the like, bind outside it.
+LD_BIND_NOW=1 LD_DEBUG=bindings LD_DEBUG_OUTPUT="$T/bind" "$LT" --version >/dev/null 2>&1
+ALLOC_RE='malloc|free|calloc|realloc|reallocarray|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|malloc_usable_size|malloc_trim|mallinfo2?|malloc_info|mallopt'
+binds=$(cat "$T"/bind.* 2>/dev/null | grep -E "normal symbol .($ALLOC_RE)'")
+to_libc=$(grep -E " to [^ ]*/libc\.so\.6 " <<<"$binds" | sed 's/.*binding file //' | head -3)
+n=$(grep -c . <<<"$binds")
+ok=no
+[ "$n" -gt 0 ] && [ -z "$to_libc" ] && ok=yes
+check "self: no allocator function binds to the C library's ($n bindings)" \
+	"${to_libc:-no binding seen}" [ "$ok" = yes ]
+for sym in malloc free; do
+	line=$(grep -E "binding file [^ ]*/libc\.so\.6 .* symbol .$sym'" <<<"$binds" |
+		grep -v " to [^ ]*/libc\.so\.6 " | head -1)
+	check "self: the C library's own $sym binds outside it (${line##* to })" \
+		"no binding of the C library's $sym to another object" [ -n "$line" ]
 done
 
 # 2. One tracer under another.
