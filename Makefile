@@ -89,15 +89,15 @@ $(OUT)/user/%.o: user/%.c | $(OUT)/user $(SKELS) $(PROTO_GEN)
 # The allocator's link flags and library version, rewritten when they change:
 # a build with another MALLOC_LIB, none, or a new libjemalloc-dev relinks.
 $(OUT)/malloc.flags: FORCE | $(OUT)
+	$(Q)if [ -n "$(MALLOC_LIB)" ] && [ ! -f "$(MALLOC_LIB)" ]; then \
+		echo "leaktrace: $(MALLOC_LIB) is missing (package libjemalloc-dev: run 'sudo make deps')" >&2; \
+		exit 1; fi
 	$(Q)f='$(MALLOC_LDFLAGS) '"$$(stat -c %s:%Y '$(MALLOC_LIB)' 2>/dev/null)"; \
 		[ "$$(cat $@ 2>/dev/null)" = "$$f" ] || echo "$$f" > $@
 FORCE:
 
-$(OUT)/leaktrace: $(USER_OBJS) $(OUT)/malloc.flags Makefile
+$(OUT)/leaktrace: $(OUT)/malloc.flags $(USER_OBJS) Makefile
 	$(call msg,LINK,$@)
-	$(Q)if [ -n "$(MALLOC_LIB)" ] && [ ! -f "$(MALLOC_LIB)" ]; then \
-		echo "leaktrace: $(MALLOC_LIB) is missing (package libjemalloc-dev: run 'sudo make deps')" >&2; \
-		exit 1; fi
 	$(Q)$(CC) $(CFLAGS) $(USER_OBJS) $(MALLOC_LDFLAGS) $(LDLIBS) -lstdc++ -o $@
 
 $(OUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUT)/tests

@@ -70,14 +70,17 @@ lt_run() {
 	timeout -k 5 "$secs" "$LT" "$@" >"$out" 2>"$err"
 }
 
-# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds; 1 on timeout.
+# wait_for SECONDS CMD...: poll CMD every 0.1 s (WAIT_POLL_MS=N: every N ms,
+# N < 1000) until it succeeds; 1 on timeout.
 wait_for() {
-	local n=$(($1 * 10))
+	local ms=${WAIT_POLL_MS:-100}
+	local n=$(($1 * 1000 / ms)) step
+	step=0.$(printf %03d "$ms")
 	shift
 	while ! "$@"; do
 		n=$((n - 1))
 		[ "$n" -gt 0 ] || return 1
-		sleep 0.1
+		sleep "$step"
 	done
 }
 
@@ -85,16 +88,24 @@ wait_for() {
 LT_ATTACHED_RE='^leaktrace: tracing'
 lt_attached() { grep -Eq "$LT_ATTACHED_RE" "$1"; }
 
-# lt_start NAME PREFIX ARGS...: start leaktrace in the background, not under
-# timeout(1) (signals must reach leaktrace itself; cleanup kills it), stdout to
-# $T/PREFIX.out and stderr to $T/PREFIX.err; PASS NAME once it has attached, or
-# FAIL NAME and exit if it has not within 20 s. Its pid is left in LT_PID.
+# lt_spawn OUT ERR ARGS...: start leaktrace in the background; its pid in LT_PID.
+# Not under timeout(1): signals must reach leaktrace itself; cleanup kills it.
+lt_spawn() {
+	local out=$1 err=$2
+	shift 2
+	: >"$err"
+	"$LT" "$@" >"$out" 2>"$err" &
+	LT_PID=$!
+	BG_PIDS+=("$LT_PID")
+}
+
+# lt_start NAME PREFIX ARGS...: lt_spawn with stdout to $T/PREFIX.out and stderr
+# to $T/PREFIX.err; PASS NAME once it has attached, or FAIL NAME and exit if it
+# has not within 20 s. Its pid is left in LT_PID.
 lt_start() {
 	local name=$1 prefix=$2
 	shift 2
-	"$LT" "$@" >"$T/$prefix.out" 2>"$T/$prefix.err" &
-	LT_PID=$!
-	BG_PIDS+=("$LT_PID")
+	lt_spawn "$T/$prefix.out" "$T/$prefix.err" "$@"
 	if ! wait_for 20 lt_attached "$T/$prefix.err"; then
 		fail "$name" "no line matching '$LT_ATTACHED_RE' on stderr within 20 s: $(tail_of "$T/$prefix.err")"
 		exit 1

@@ -119,17 +119,6 @@ PY
 rq() { python3 "$RQ" "$@"; }
 nreports() { rq "$1" count; }
 
-# lt_bg OUT ERR ARGS...: start leaktrace in the background; its pid in LT_PID.
-# Not under timeout(1): signals must reach leaktrace itself; cleanup kills it.
-lt_bg() {
-	local out=$1 err=$2
-	shift 2
-	: >"$err"
-	"$LT" "$@" >"$out" 2>"$err" &
-	LT_PID=$!
-	BG_PIDS+=("$LT_PID")
-}
-
 # alive PID: the process exists and is no zombie.
 alive() { [ -e "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 
@@ -313,7 +302,7 @@ fault_kill_storm() {
 		fail "$t: setup" "storm did not start: $(tail_of "$T/k.storm")"
 		return
 	fi
-	lt_bg "$T/k.out" "$T/k.err" -p "$spid,$lpid" -a 0 -T 1000 -f json -o "$T/k.json" 1
+	lt_spawn "$T/k.out" "$T/k.err" -p "$spid,$lpid" -a 0 -T 1000 -f json -o "$T/k.json" 1
 	lt=$LT_PID
 	if ! wait_s 60 lt_attached "$T/k.err"; then
 		fail "$t: attached" "no '$LT_ATTACHED_RE' line within 60 s: $(tail_of "$T/k.err")"
@@ -392,7 +381,7 @@ mem_figs() {
 fault_churn() {
 	local t="faults[churn]" lt rc n_base n_mid canary cpid got t0 base_ev mid_ev mid_lost out
 	local b_rss b_anon b_live a_rss a_anon a_live allow dlive figs round verdict="" all=""
-	lt_bg "$T/c.out" "$T/c.err" -a 0 -T 3 -f json -o "$T/c.json" 60
+	lt_spawn "$T/c.out" "$T/c.err" -a 0 -T 3 -f json -o "$T/c.json" 60
 	lt=$LT_PID
 	if ! wait_s 60 lt_attached "$T/c.err"; then
 		fail "$t: attached" "no '$LT_ATTACHED_RE' line within 60 s: $(tail_of "$T/c.err")"
@@ -484,7 +473,7 @@ fault_ringbuf() {
 		>"$T/r.storm" 2>&1 &
 	spid=$!
 	BG_PIDS+=("$spid")
-	lt_bg "$T/r.out" "$T/r.err" -p "$spid" --ringbuf-size 4K -a 0 -T 20 -f json -o "$T/r.json" \
+	lt_spawn "$T/r.out" "$T/r.err" -p "$spid" --ringbuf-size 4K -a 0 -T 20 -f json -o "$T/r.json" \
 		--snapshot-dir "$T/rb" 1
 	lt=$LT_PID
 	if ! wait_s 60 lt_attached "$T/r.err"; then
@@ -587,7 +576,7 @@ fault_pid_reuse() {
 	local t="faults[pid reuse]" lt a b i rc got lost comm cpu storms
 	# 2 MiB of rings (1 MiB a CPU on 2 CPUs): where an allocator call costs ~6 us
 	# (~4 a trap), a second of storm made ~14 MB of records, short of 16 MiB a CPU.
-	lt_bg "$T/p.out" "$T/p.err" -a 0 -f json -o "$T/p.json" --ringbuf-size 2M
+	lt_spawn "$T/p.out" "$T/p.err" -a 0 -f json -o "$T/p.json" --ringbuf-size 2M
 	lt=$LT_PID
 	if ! wait_s 60 lt_attached "$T/p.err"; then
 		fail "$t: attached" "no '$LT_ATTACHED_RE' line within 60 s: $(tail_of "$T/p.err")"
@@ -673,7 +662,7 @@ fault_tracer_kill() {
 		rm -f "$T/x.err"
 		case $how in
 		kill-50ms)
-			lt_bg "$T/x.out" "$T/x.err" -a 0 -f json -o "$T/x.json" 1
+			lt_spawn "$T/x.out" "$T/x.err" -a 0 -f json -o "$T/x.json" 1
 			lt=$LT_PID
 			sleep 0.05
 			how_desc="SIGKILL 50 ms after its start ($(lt_attached "$T/x.err" && echo attached || echo attaching))"
@@ -681,7 +670,7 @@ fault_tracer_kill() {
 			;;
 		int-random | term-random)
 			d=$((RANDOM % 2500))
-			lt_bg "$T/x.out" "$T/x.err" -a 0 -f json -o "$T/x.json" 1
+			lt_spawn "$T/x.out" "$T/x.err" -a 0 -f json -o "$T/x.json" 1
 			lt=$LT_PID
 			sleep "$((d / 1000)).$(printf %03d $((d % 1000)))"
 			sig=${how%-random}
@@ -762,7 +751,7 @@ fault_libcs() {
 
 	before=$(attach_state)
 	ids=$(bpf_max_ids)
-	lt_bg "$T/l.out" "$T/l.err" -v -a 0 -T 1000 -f json -o "$T/l.json" 60
+	lt_spawn "$T/l.out" "$T/l.err" -v -a 0 -T 1000 -f json -o "$T/l.json" 60
 	lt=$LT_PID
 	if ! wait_s 60 lt_attached "$T/l.err"; then
 		fail "$t: attached" "no '$LT_ATTACHED_RE' line within 60 s: $(tail_of "$T/l.err")"

@@ -131,10 +131,8 @@ spin_attempt() {
 	# and with four ticks' wait before the report all three attempts saw one).
 	sleep 0.25
 	kill -USR1 "$lt" # a report now
-	for _ in $(seq 150); do
-		grep -q '"summary"' "$T/sp.json" 2>/dev/null && break
-		sleep 0.02
-	done
+	# shellcheck disable=SC2016 # eval expands at run time
+	WAIT_POLL_MS=20 wait_for 3 eval 'grep -q "\"summary\"" "$T/sp.json"'
 	n0=$(cat "$T/sp.ready")
 	n1=$(awk '/^(non)?voluntary_ctxt_switches:/ { s += $2 } END { print s + 0 }' "/proc/$pid/status")
 	kill -TERM "$pid" 2>/dev/null
